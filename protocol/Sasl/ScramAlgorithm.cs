@@ -1,0 +1,7 @@
+namespace Mmss.Protocol.Sasl;
+
+public enum ScramAlgorithm
+{
+    Sha1,
+    Sha256,
+}
