@@ -1,0 +1,24 @@
+using Mmss.Gateway.C2s.Handlers;
+
+namespace Mmss.Gateway.C2s;
+
+public static class C2sServiceCollectionExtensions
+{
+    public static IServiceCollection AddC2s(this IServiceCollection services)
+    {
+        services.AddSingleton<CredentialStore>();
+        services.AddSingleton<AuthThrottle>();
+        services.AddSingleton<ConnectionTracker>();
+        services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<IqRouter>();
+        services.AddSingleton<C2sServices>();
+        services.AddSingleton<IIqHandler, BindHandler>();
+        services.AddSingleton<IIqHandler, SessionHandler>();
+        services.AddSingleton<IIqHandler, PingHandler>();
+        services.AddSingleton<IIqHandler, RosterHandler>();
+        services.AddSingleton<IIqHandler, DiscoInfoHandler>();
+        services.AddHostedService<KeepaliveSweeper>();
+        services.AddHostedService<C2sShutdown>();
+        return services;
+    }
+}

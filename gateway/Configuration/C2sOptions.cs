@@ -1,0 +1,66 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Mmss.Gateway.Configuration;
+
+/// <summary>Section "Mmss:C2s": the client-to-server XMPP listeners and their limits.</summary>
+public sealed class C2sOptions : IValidatableObject
+{
+    public const string Section = "Mmss:C2s";
+
+    /// <summary>Address both XMPP listeners bind to ("0.0.0.0" all IPv4, "::" all, or one address).</summary>
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>STARTTLS port (RFC 6120 §5).</summary>
+    [Range(1, 65535)]
+    public int Port { get; set; } = 5222;
+
+    /// <summary>Direct TLS port (legacy "SSL" port that handsets still use).</summary>
+    [Range(1, 65535)]
+    public int TlsPort { get; set; } = 5223;
+
+    /// <summary>Lets clients authenticate without TLS, PLAIN included. For labs and load tests only.</summary>
+    public bool AllowPlaintext { get; set; }
+
+    /// <summary>Largest stanza accepted; a bigger one ends the stream with policy-violation.</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxStanzaBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Simultaneous client connections; one more is refused with resource-constraint.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxConnections { get; set; } = 100_000;
+
+    /// <summary>Time a new connection has to open its stream, authenticate and bind a resource.</summary>
+    [Range(1, 3600)]
+    public int LoginTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>After this much silence from a bound session the server sends an XEP-0199 ping.</summary>
+    [Range(1, 86400)]
+    public int IdleSecondsBeforePing { get; set; } = 120;
+
+    /// <summary>A session silent this long after the server's ping is closed with connection-timeout.</summary>
+    [Range(1, 3600)]
+    public int PingTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Failed SASL attempts on one connection before it is closed with not-authorized.</summary>
+    [Range(1, 100)]
+    public int MaxAuthAttemptsPerConnection { get; set; } = 3;
+
+    /// <summary>Failed authentications per UDN within <see cref="AuthFailureWindowSeconds"/> before further attempts are refused.</summary>
+    [Range(1, 10000)]
+    public int MaxAuthFailuresPerUser { get; set; } = 10;
+
+    /// <summary>Failed authentications per source IP within the window before further attempts are refused.</summary>
+    [Range(1, 100000)]
+    public int MaxAuthFailuresPerAddress { get; set; } = 50;
+
+    [Range(1, 86400)]
+    public int AuthFailureWindowSeconds { get; set; } = 300;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!System.Net.IPAddress.TryParse(BindAddress, out _))
+            yield return new ValidationResult($"Mmss:C2s:BindAddress '{BindAddress}' is not an IP address; use 0.0.0.0, :: or one of this host's addresses.");
+        if (Port == TlsPort)
+            yield return new ValidationResult("Mmss:C2s:Port and Mmss:C2s:TlsPort must differ.");
+    }
+}

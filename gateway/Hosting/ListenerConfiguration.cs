@@ -1,0 +1,37 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Mmss.Gateway.C2s;
+using Mmss.Gateway.Configuration;
+
+namespace Mmss.Gateway.Hosting;
+
+/// <summary>Kestrel hosts all three listeners: XMPP with STARTTLS, XMPP over direct TLS, and HTTP.</summary>
+public static class ListenerConfiguration
+{
+    public static void ConfigureMmssListeners(this KestrelServerOptions kestrel, IConfiguration configuration)
+    {
+        var c2s = configuration.GetSection(C2sOptions.Section).Get<C2sOptions>() ?? new C2sOptions();
+        var http = configuration.GetSection(HttpOptions.Section).Get<HttpOptions>() ?? new HttpOptions();
+        Validate(c2s);
+        Validate(http);
+        var c2sAddress = IPAddress.Parse(c2s.BindAddress);
+        kestrel.Listen(c2sAddress, c2s.Port, listen => listen.Run(connection => Serve(listen, connection, directTls: false)));
+        kestrel.Listen(c2sAddress, c2s.TlsPort, listen => listen.Run(connection => Serve(listen, connection, directTls: true)));
+        kestrel.Listen(IPAddress.Parse(http.BindAddress), http.Port);
+    }
+
+    private static Task Serve(ListenOptions listen, ConnectionContext connection, bool directTls) =>
+        new C2sConnection(connection, listen.ApplicationServices.GetRequiredService<C2sServices>()).RunAsync(directTls);
+
+    private static void Validate(object options)
+    {
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(options.GetType().Name, options.GetType(),
+                results.Select(r => r.ErrorMessage ?? "invalid"));
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using Mmss.Gateway.Hosting;
+using Mmss.GrainInterfaces;
+using Mmss.Protocol.Sasl;
+
+namespace Mmss.Gateway.Provisioning;
+
+/// <summary>
+/// Creates, changes and removes users and groups (the eHSS role, spec "MMSS address"). Passwords are turned into
+/// derived secrets here, in the gateway, so that no password ever reaches a grain or storage.
+/// </summary>
+public sealed class Provisioner(IGrainFactory grains, ServedDomains domains, ILogger<Provisioner> logger)
+{
+    public const int MaxPasswordLength = 1024;
+    public const int MaxGroupMembers = 100_000;
+
+    public async Task<UserView?> GetUserAsync(string udn)
+    {
+        if (DialNumber.Validate(udn) is not null) return null;
+        var profile = await grains.GetGrain<IUserGrain>(udn).GetProfileAsync();
+        return profile is null ? null : new UserView(profile.Udn, profile.Name);
+    }
+
+    /// <param name="onlyIfChanged">the seed file's idempotence: keep the stored secrets when the password still matches.</param>
+    public async Task<ProvisioningResult> UpsertUserAsync(UserRequest request, bool onlyIfChanged = false)
+    {
+        var udn = request.Udn;
+        if (DialNumber.Validate(udn) is { } error) return ProvisioningResult.Invalid("udn: " + error);
+        if (request.Password is { Length: > MaxPasswordLength }) return ProvisioningResult.Invalid($"password: at most {MaxPasswordLength} characters");
+        if (request.Password is { Length: 0 }) return ProvisioningResult.Invalid("password: must not be empty");
+        var grain = grains.GetGrain<IUserGrain>(udn!);
+        var existing = await grain.GetProfileAsync();
+        var name = request.Name ?? existing?.Name ?? udn!;
+        if (request.Password is null)
+        {
+            if (existing is null) return ProvisioningResult.Invalid("password: required to create a user");
+            if (existing.Name == name) return new(ProvisioningOutcome.Unchanged);
+            await grain.RenameAsync(name);
+            logger.LogInformation("User {Udn} renamed", udn);
+            return new(ProvisioningOutcome.Updated);
+        }
+        if (onlyIfChanged && existing is not null && existing.Name == name && CoversEveryDomain(existing.Credentials) &&
+            SaslCredentialDeriver.Verify(existing.Credentials.ToSasl(udn!), request.Password))
+        {
+            return new(ProvisioningOutcome.Unchanged);
+        }
+        var credentials = SaslCredentialDeriver.Derive(udn!, request.Password, domains.All).ToStored();
+        var created = await grain.ProvisionAsync(name, credentials);
+        logger.LogInformation("User {Udn} {Action}", udn, created ? "created" : "updated");
+        return new(created ? ProvisioningOutcome.Created : ProvisioningOutcome.Updated);
+    }
+
+    public async Task<bool> DeleteUserAsync(string udn)
+    {
+        if (DialNumber.Validate(udn) is not null) return false;
+        var removed = await grains.GetGrain<IUserGrain>(udn).RemoveAsync();
+        if (removed) logger.LogInformation("User {Udn} deleted", udn);
+        return removed;
+    }
+
+    public async Task<GroupProfile?> GetGroupAsync(string gdn) =>
+        DialNumber.Validate(gdn) is not null ? null : await grains.GetGrain<IGroupGrain>(gdn).GetAsync();
+
+    public async Task<ProvisioningResult> UpsertGroupAsync(GroupRequest request, bool onlyIfChanged = false)
+    {
+        if (DialNumber.Validate(request.Gdn) is { } error) return ProvisioningResult.Invalid("gdn: " + error);
+        var members = request.Members ?? [];
+        if (members.Count > MaxGroupMembers) return ProvisioningResult.Invalid($"members: at most {MaxGroupMembers}");
+        foreach (var member in members)
+        {
+            if (DialNumber.Validate(member) is { } memberError) return ProvisioningResult.Invalid($"members: '{member}': {memberError}");
+        }
+        var grain = grains.GetGrain<IGroupGrain>(request.Gdn!);
+        var existing = await grain.GetAsync();
+        var name = request.Name ?? existing?.Name ?? request.Gdn!;
+        if (onlyIfChanged && existing is not null && existing.Name == name && existing.Members.SequenceEqual(members.Distinct()))
+        {
+            return new(ProvisioningOutcome.Unchanged);
+        }
+        var created = await grain.SetAsync(name, members);
+        logger.LogInformation("Group {Gdn} {Action} with {Count} members", request.Gdn, created ? "created" : "updated", members.Count);
+        return new(created ? ProvisioningOutcome.Created : ProvisioningOutcome.Updated);
+    }
+
+    public async Task<bool> DeleteGroupAsync(string gdn)
+    {
+        if (DialNumber.Validate(gdn) is not null) return false;
+        var removed = await grains.GetGrain<IGroupGrain>(gdn).RemoveAsync();
+        if (removed) logger.LogInformation("Group {Gdn} deleted", gdn);
+        return removed;
+    }
+
+    private bool CoversEveryDomain(StoredCredentials credentials) =>
+        domains.All.All(d => credentials.DigestMd5Ha1ByRealm.ContainsKey(d));
+}

@@ -1,0 +1,3 @@
+namespace Mmss.Gateway.Provisioning;
+
+public sealed record SeedFile(List<UserRequest>? Users, List<GroupRequest>? Groups);

@@ -1,0 +1,38 @@
+using Mmss.GrainInterfaces;
+
+namespace Mmss.Grains;
+
+public sealed class UserGrain([PersistentState("user", StorageNames.Default)] IPersistentState<UserState> state) : Grain, IUserGrain
+{
+    private string Udn => this.GetPrimaryKeyString();
+
+    public Task<UserProfile?> GetProfileAsync() =>
+        Task.FromResult(state.State.Credentials is { } credentials
+            ? new UserProfile(Udn, state.State.Name ?? Udn, credentials)
+            : null);
+
+    public async Task<bool> ProvisionAsync(string name, StoredCredentials credentials)
+    {
+        var created = state.State.Credentials is null;
+        state.State.Name = name;
+        state.State.Credentials = credentials;
+        await state.WriteStateAsync();
+        return created;
+    }
+
+    public async Task<bool> RenameAsync(string name)
+    {
+        if (state.State.Credentials is null) return false;
+        if (state.State.Name == name) return true;
+        state.State.Name = name;
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    public async Task<bool> RemoveAsync()
+    {
+        if (state.State.Credentials is null) return false;
+        await state.ClearStateAsync();
+        return true;
+    }
+}
