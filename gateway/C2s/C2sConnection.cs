@@ -582,6 +582,11 @@ public sealed class C2sConnection
         Log.LogDebug("Connection {ConnectionId} ({Udn}) closed its stream", Id, Udn ?? "unauthenticated");
     }
 
+    /// <summary>
+    /// Closes our direction first (TLS close_notify, then FIN) and reads what the client still sends until it closes
+    /// too or a short grace period passes (RFC 6120 §4.4). Closing a socket with unread input makes the kernel send
+    /// a reset, which can destroy the stream error the client has not read yet.
+    /// </summary>
     private async Task ShutdownTransportAsync()
     {
         await _writeLock.WaitAsync();
@@ -590,19 +595,35 @@ public sealed class C2sConnection
             _outputClosed = true;
             if (_tls is not null)
             {
-                await _input.CompleteAsync();
                 await _output.CompleteAsync();
-                await _tls.DisposeAsync();
+                await _tls.ShutdownAsync();
             }
+            await _context.Transport.Output.CompleteAsync();
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or AuthenticationException)
         {
-            Log.LogDebug("TLS shutdown of connection {ConnectionId}: {Reason}", Id, e.Message);
+            Log.LogDebug("Closing connection {ConnectionId}: {Reason}", Id, e.Message);
         }
         finally
         {
             _writeLock.Release();
         }
-        _context.Abort();
+
+        using var grace = new CancellationTokenSource(DrainTimeout);
+        try
+        {
+            while (true)
+            {
+                var result = await _context.Transport.Input.ReadAsync(grace.Token);
+                _context.Transport.Input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled) break;
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or ConnectionResetException)
+        {
+        }
+        if (_tls is not null) await _tls.DisposeAsync();
     }
+
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
 }

@@ -33,6 +33,15 @@ public sealed class XmlStreamFramer(int maxTokenBytes)
     private byte _previous;
     private int _literalIndex;   // progress through "[CDATA[" or count of ']' / '?' seen
     private bool _sawHeader;
+    private bool _inName;        // scanning the element name of a start or end tag
+    private uint _nameHash;
+    private uint[] _openNames = new uint[16];   // FNV-1a of each open element's qualified name, by depth
+
+    /// <summary>Deeper nesting is refused: no stanza of this protocol needs it, and it bounds the work per byte.</summary>
+    public const int MaxDepth = 64;
+
+    private const uint FnvOffset = 2166136261;
+    private const uint FnvPrime = 16777619;
 
     public int MaxTokenBytes { get; } = maxTokenBytes;
 
@@ -45,6 +54,7 @@ public sealed class XmlStreamFramer(int maxTokenBytes)
         _previous = 0;
         _literalIndex = 0;
         _sawHeader = false;
+        _inName = false;
     }
 
     /// <summary>
@@ -116,6 +126,8 @@ public sealed class XmlStreamFramer(int maxTokenBytes)
                     {
                         case (byte)'/':
                             _state = State.EndTag;
+                            _inName = true;
+                            _nameHash = FnvOffset;
                             break;
                         case (byte)'!':
                             _state = State.Bang;
@@ -131,6 +143,8 @@ public sealed class XmlStreamFramer(int maxTokenBytes)
                                 throw XmppStreamException.NotWellFormed("'<' not followed by a name");
                             _state = State.StartTag;
                             _previous = b;
+                            _inName = true;
+                            _nameHash = (FnvOffset ^ b) * FnvPrime;
                             break;
                     }
                     break;
@@ -181,6 +195,8 @@ public sealed class XmlStreamFramer(int maxTokenBytes)
                 }
                 case State.StartTag:
                 {
+                    if (_inName && !ScanName(span, ref i)) return false;
+                    if (i >= span.Length) return false;
                     var rest = span[i..];
                     var stop = rest.IndexOfAny((byte)'>', (byte)'"', (byte)'\'');
                     if (stop < 0)
@@ -207,6 +223,7 @@ public sealed class XmlStreamFramer(int maxTokenBytes)
                         if (_depth == 1) { kind = XmlTokenKind.Stanza; return true; }
                         break;
                     }
+                    PushName();
                     _depth++;
                     if (_depth == 1)
                     {
@@ -228,11 +245,21 @@ public sealed class XmlStreamFramer(int maxTokenBytes)
                 }
                 case State.EndTag:
                 {
+                    if (_inName && !ScanName(span, ref i)) return false;
+                    if (i >= span.Length) return false;
                     var rest = span[i..];
                     var close = rest.IndexOf((byte)'>');
-                    if (close < 0) { i = span.Length; return false; }
+                    if (close < 0)
+                    {
+                        if (rest.IndexOfAnyExcept(" \t\r\n"u8) >= 0) throw XmppStreamException.NotWellFormed("malformed end tag");
+                        i = span.Length;
+                        return false;
+                    }
+                    if (rest[..close].IndexOfAnyExcept(" \t\r\n"u8) >= 0) throw XmppStreamException.NotWellFormed("malformed end tag");
                     i += close + 1;
                     _state = State.Text;
+                    if (_depth == 0) throw XmppStreamException.NotWellFormed("end tag without a start tag");
+                    if (_openNames[_depth - 1] != _nameHash) throw XmppStreamException.NotWellFormed("end tag does not match the start tag");
                     _depth--;
                     if (_depth == 0) { kind = XmlTokenKind.StreamEnd; return true; }
                     if (_depth < 0) throw XmppStreamException.NotWellFormed("end tag without a start tag");
@@ -242,5 +269,33 @@ public sealed class XmlStreamFramer(int maxTokenBytes)
             }
         }
         return false;
+    }
+
+    /// <summary>Hashes name bytes until the name ends; false when the span ended inside the name.</summary>
+    private bool ScanName(ReadOnlySpan<byte> span, ref int i)
+    {
+        var hash = _nameHash;
+        while (i < span.Length)
+        {
+            var b = span[i];
+            if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or (byte)'/' or (byte)'>' or (byte)'"' or (byte)'\'' or (byte)'=')
+            {
+                _nameHash = hash;
+                _inName = false;
+                return true;
+            }
+            if (b == (byte)'<') throw XmppStreamException.NotWellFormed("'<' inside a tag");
+            hash = (hash ^ b) * FnvPrime;
+            i++;
+        }
+        _nameHash = hash;
+        return false;
+    }
+
+    private void PushName()
+    {
+        if (_depth >= MaxDepth) throw new XmppStreamException(StreamErrorCondition.PolicyViolation, $"elements nested deeper than {MaxDepth}");
+        if (_depth >= _openNames.Length) Array.Resize(ref _openNames, _openNames.Length * 2);
+        _openNames[_depth] = _nameHash;
     }
 }

@@ -157,4 +157,27 @@ public class Xml_Framing_Tests
         Assert.Equal(message.ToString(), parsed.ToString());
         Assert.Equal(2, tokens.Count);
     }
+
+    [Theory]
+    [InlineData("<message><body>x</message>")]
+    [InlineData("<message><body>x</bodyx>")]
+    public void Mismatched_end_tag_is_refused_at_once_not_after_more_input(string unfinished)
+    {
+        var framer = new XmlStreamFramer(64 * 1024);
+        var header = Encoding.UTF8.GetBytes("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
+        Assert.True(framer.TryReadToken(new ReadOnlySequence<byte>(header), out _, out _));
+        var error = Assert.Throws<XmppStreamException>(() => framer.TryReadToken(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(unfinished)), out _, out _));
+        Assert.Equal(StreamErrorCondition.NotWellFormed, error.Condition);
+    }
+
+    [Fact]
+    public void Nesting_deeper_than_the_limit_is_a_policy_violation()
+    {
+        var framer = new XmlStreamFramer(64 * 1024);
+        var header = Encoding.UTF8.GetBytes("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
+        Assert.True(framer.TryReadToken(new ReadOnlySequence<byte>(header), out _, out _));
+        var deep = new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("<a>", XmlStreamFramer.MaxDepth + 1))));
+        var error = Assert.Throws<XmppStreamException>(() => framer.TryReadToken(deep, out _, out _));
+        Assert.Equal(StreamErrorCondition.PolicyViolation, error.Condition);
+    }
 }

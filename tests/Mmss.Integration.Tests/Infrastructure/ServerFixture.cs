@@ -1,0 +1,27 @@
+namespace Mmss.Integration.Tests.Infrastructure;
+
+/// <summary>One embedded server shared by a test collection, with a few users provisioned.</summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    public EmbeddedServer Server { get; } = new(new Dictionary<string, string>
+    {
+        ["Mmss__C2s__MaxStanzaBytes"] = "65536",
+        ["Mmss__C2s__MaxAuthFailuresPerUser"] = "8",
+    });
+
+    public async Task InitializeAsync()
+    {
+        await Server.StartAsync();
+        await Server.ProvisionUserAsync("1101", "pw-1101");
+        await Server.ProvisionUserAsync("1102", "pw-1102");
+        await Server.ProvisionUserAsync("1103", "pw-1103");
+    }
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServerCollection : ICollectionFixture<ServerFixture>
+{
+    public const string Name = "embedded server";
+}
