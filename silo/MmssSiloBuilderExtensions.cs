@@ -15,6 +15,12 @@ public static class MmssSiloBuilderExtensions
         var endpoints = configuration.GetSection(OrleansEndpointOptions.Section).Get<OrleansEndpointOptions>() ?? new OrleansEndpointOptions();
         var storage = configuration.GetSection("Mmss:Storage").Get<SqliteGrainStorageOptions>() ?? new SqliteGrainStorageOptions();
         storage.DatabasePath = Path.Combine(dataDirectory, "mmss.db");
+        var problems = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(storage, new(storage), problems, validateAllProperties: true))
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException("Mmss:Storage", typeof(SqliteGrainStorageOptions),
+                problems.Select(p => p.ErrorMessage ?? "invalid"));
+        }
         silo.UseLocalhostClustering(endpoints.SiloPort, endpoints.GatewayPort);
         silo.Configure<ClusterOptions>(cluster =>
         {

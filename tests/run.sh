@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The project's test command: installs what the tests need, runs every test project, and ends with
+# one line "N passed, M failed". `bash tests/run.sh --fast` runs only the unit tests (no server, no installs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fast=false
+[ "${1:-}" = "--fast" ] && fast=true
+
+install_prerequisites() {
+  # Debian's slixmpp is the third-party client of the interop tests; it runs under /usr/bin/python3.
+  if ! /usr/bin/python3 -c "import slixmpp" >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq python3-slixmpp >/dev/null
+  fi
+}
+
+if $fast; then
+  projects=(tests/Mmss.Protocol.Tests)
+else
+  install_prerequisites
+  projects=(tests/Mmss.Protocol.Tests tests/Mmss.Integration.Tests)
+fi
+
+dotnet build Mmss.Orleans.sln -c Release --nologo -v quiet
+
+log=$(mktemp)
+status=0
+for project in "${projects[@]}"; do
+  dotnet test "$project" -c Release --no-build --nologo 2>&1 | tee -a "$log" || status=1
+done
+
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+summaries=$(grep -Ec '^(Passed|Failed)! ' "$log" || true)
+rm -f "$log"
+if [ "$summaries" -ne "${#projects[@]}" ]; then
+  echo "a test project did not report its results" >&2
+  status=1
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] || status=1
+exit $status
