@@ -14,4 +14,27 @@ public interface IUserGrain : IGrainWithStringKey
 
     /// <summary>Deprovisions the user; false when it was not provisioned.</summary>
     Task<bool> RemoveAsync();
+
+    /// <summary>A terminal session bound; returns what waits for it (MMS, notices, ordinary messages), in order.</summary>
+    Task<Delivery[]> AttachSessionAsync(SessionHandle session);
+
+    Task DetachSessionAsync(string sessionId);
+
+    /// <summary>The gateway wrote these to the session (and, with XEP-0198, the terminal acknowledged them).</summary>
+    Task ConfirmWrittenAsync(long[] seqs);
+
+    /// <summary>From the message grain: store an MMS for this user and push it to the live sessions; false when the user does not exist.</summary>
+    Task<bool> AcceptMmsAsync(string sender, MmsSubmission submission, DateTimeOffset expiresAt);
+
+    /// <summary>This user answered an MMS with ACK/FAIL; false when no MMS with that id was delivered to it.</summary>
+    Task<bool> AnswerAsync(string messageId, string msgType, string? returnCode);
+
+    /// <summary>From a message grain: an ACK/FAIL for this user as originator.</summary>
+    Task NotifyAsync(string messageId, string from, IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt);
+
+    /// <summary>An ordinary message for this user; false when the user does not exist.</summary>
+    Task<bool> DeliverPlainAsync(PlainMessage message);
+
+    /// <summary>Drops what is past its TTL; expired MMS are reported to their originators.</summary>
+    Task ExpireAsync();
 }

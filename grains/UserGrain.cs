@@ -1,8 +1,18 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Mmss.GrainInterfaces;
 
 namespace Mmss.Grains;
 
-public sealed class UserGrain([PersistentState("user", StorageNames.Default)] IPersistentState<UserState> state) : Grain, IUserGrain
+/// <summary>
+/// A user (UDN): provisioning and credentials here; sessions and the mailbox in the other parts of this class.
+/// </summary>
+public sealed partial class UserGrain(
+    [PersistentState("user", StorageNames.Default)] IPersistentState<UserState> state,
+    IMailboxStore store,
+    IOptions<MailboxOptions> options,
+    TimeProvider time,
+    ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     private string Udn => this.GetPrimaryKeyString();
 
@@ -34,5 +44,10 @@ public sealed class UserGrain([PersistentState("user", StorageNames.Default)] IP
         if (state.State.Credentials is null) return false;
         await state.ClearStateAsync();
         return true;
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Sessions.Count > 0) await ForgetSessionsOfGoneGatewaysAsync();
     }
 }

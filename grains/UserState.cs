@@ -8,4 +8,7 @@ public sealed class UserState
     [Id(0)] public string? Name { get; set; }
 
     [Id(1)] public StoredCredentials? Credentials { get; set; }
+
+    /// <summary>Live sessions, kept so that a reactivated grain still knows where the terminal is.</summary>
+    [Id(2)] public List<SessionHandle> Sessions { get; set; } = [];
 }

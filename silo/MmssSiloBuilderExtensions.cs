@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mmss.Grains;
 using Mmss.Silo.Storage;
 using Orleans.Configuration;
@@ -27,7 +29,17 @@ public static class MmssSiloBuilderExtensions
             cluster.ClusterId = "mmss";
             cluster.ServiceId = "mmss";
         });
-        silo.AddSqliteGrainStorage(StorageNames.Default, storage);
+        silo.AddSqliteStorage(StorageNames.Default, storage);
+        silo.AddMmssGrainServices();
+        return silo;
+    }
+
+    /// <summary>What the grains need whatever the storage: options, the clock, the expiry sweep.</summary>
+    public static ISiloBuilder AddMmssGrainServices(this ISiloBuilder silo)
+    {
+        silo.Services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.AddHostedService<MailboxExpirySweeper>();
         return silo;
     }
 }

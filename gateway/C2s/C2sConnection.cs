@@ -6,6 +6,8 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
+using Mmss.Gateway.Messaging;
+using Mmss.GrainInterfaces;
 using Mmss.Protocol.Sasl;
 using Mmss.Protocol.Xml;
 using Mmss.Protocol.Xmpp;
@@ -43,6 +45,8 @@ public sealed class C2sConnection
     private int _authFailures;
     private long _pingCounter;
     private string? _fullJid;
+    private bool _userAttached;
+    private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public C2sConnection(ConnectionContext context, C2sServices services)
     {
@@ -58,6 +62,11 @@ public sealed class C2sConnection
     }
 
     public long Id { get; }
+
+    /// <summary>How grains name this session when they push deliveries to this gateway.</summary>
+    public string SessionId => Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public C2sServices Services => _services;
 
     public string RemoteAddress { get; }
 
@@ -119,6 +128,7 @@ public sealed class C2sConnection
         finally
         {
             if (_fullJid is not null) _services.Sessions.Unregister(_fullJid, this);
+            await DetachFromUserAsync();
             _services.Connections.Remove(this);
             await ShutdownTransportAsync();
         }
@@ -193,7 +203,7 @@ public sealed class C2sConnection
                 break;
             case "message":
                 RequireBound();
-                if (stanza.Attribute("type") != "error") await SendAsync(StanzaErrors.ServiceUnavailable(stanza, Domain));
+                await _services.Messages.RouteAsync(this, stanza);
                 break;
             default:
                 throw new XmppStreamException(StreamErrorCondition.UnsupportedStanzaType, $"<{stanza.Name}/> is not a stanza");
@@ -429,6 +439,93 @@ public sealed class C2sConnection
         .SetAttribute("id", iq.Attribute("id"))
         .SetAttribute("from", iq.Attribute("to"))
         .SetAttribute("to", _fullJid);
+
+    /// <summary>
+    /// Tells the user grain where this session is and writes what waited for it. Pushes that arrive meanwhile are
+    /// held until the backlog is written, so the terminal sees everything in order.
+    /// </summary>
+    public async Task AttachToUserAsync()
+    {
+        try
+        {
+            var handle = new SessionHandle(_services.Gateway.Id, SessionId, _services.Registration.Reference);
+            var backlog = await _services.Grains.GetGrain<IUserGrain>(Udn!).AttachSessionAsync(handle);
+            _userAttached = true;
+            if (backlog.Length > 0) await WriteDeliveriesCoreAsync(backlog);
+        }
+        finally
+        {
+            _attached.TrySetResult();
+        }
+    }
+
+    private async Task DetachFromUserAsync()
+    {
+        _attached.TrySetResult();
+        if (!_userAttached) return;
+        try
+        {
+            await _services.Grains.GetGrain<IUserGrain>(Udn!).DetachSessionAsync(SessionId);
+        }
+        catch (Exception e)
+        {
+            Log.LogWarning("{FullJid}: could not detach session {SessionId}: {Reason}", _fullJid, SessionId, e.Message);
+        }
+    }
+
+    /// <summary>Writes deliveries pushed by a user grain (through this gateway's observer).</summary>
+    public async Task WriteDeliveriesAsync(Delivery[] deliveries)
+    {
+        await _attached.Task;
+        await WriteDeliveriesCoreAsync(deliveries);
+    }
+
+    private async Task WriteDeliveriesCoreAsync(Delivery[] deliveries)
+    {
+        List<long>? written = null;
+        try
+        {
+            await _writeLock.WaitAsync();
+            try
+            {
+                if (_outputClosed) return;
+                foreach (var delivery in deliveries)
+                {
+                    DeliveryRenderer.Write(_output, delivery, Udn!, Domain);
+                    if (delivery.Kind != DeliveryKind.Mms) (written ??= []).Add(delivery.Seq);
+                }
+                await _output.FlushAsync();
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+            // An MMS stays stored until the terminal's ACK/FAIL; the rest is done once written.
+            if (written is not null) await _services.Grains.GetGrain<IUserGrain>(Udn!).ConfirmWrittenAsync(written.ToArray());
+        }
+        catch (Exception e)
+        {
+            Log.LogInformation("{FullJid}: writing {Count} deliveries failed, they stay stored: {Reason}", _fullJid, deliveries.Length, e.Message);
+        }
+    }
+
+    /// <summary>FAIL straight back to the originator for a message refused on arrival (spec 7.5.2, project FAIL table).</summary>
+    public async ValueTask SendFailAsync(string messageId, int failCode)
+    {
+        var notice = new Delivery(0, DeliveryKind.Notice, messageId, "FAIL", "chat", null,
+            [new("MsgType", "3"), new("ReturnCode", failCode.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        await _writeLock.WaitAsync();
+        try
+        {
+            if (_outputClosed) return;
+            DeliveryRenderer.Write(_output, notice, Udn!, Domain);
+            await _output.FlushAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
 
     /// <summary>XEP-0199 ping from the server to an idle terminal (spec 7.3).</summary>
     public async ValueTask SendKeepalivePingAsync()

@@ -12,6 +12,11 @@ public static class C2sServiceCollectionExtensions
         services.AddSingleton<SessionRegistry>();
         services.AddSingleton<IqRouter>();
         services.AddSingleton<C2sServices>();
+        services.AddSingleton<MessageRouter>();
+        services.AddSingleton<Messaging.GatewayIdentity>();
+        services.AddSingleton<Messaging.SessionObserver>();
+        services.AddSingleton<Messaging.GatewayRegistration>();
+        services.AddHostedService(sp => sp.GetRequiredService<Messaging.GatewayRegistration>());
         services.AddSingleton<IIqHandler, BindHandler>();
         services.AddSingleton<IIqHandler, SessionHandler>();
         services.AddSingleton<IIqHandler, PingHandler>();

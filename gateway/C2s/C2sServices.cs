@@ -15,6 +15,10 @@ public sealed class C2sServices(
     ConnectionTracker connections,
     SessionRegistry sessions,
     IqRouter iqRouter,
+    MessageRouter messages,
+    IGrainFactory grains,
+    Messaging.GatewayIdentity gateway,
+    Messaging.GatewayRegistration registration,
     TimeProvider time,
     ILoggerFactory loggerFactory)
 {
@@ -26,6 +30,10 @@ public sealed class C2sServices(
     public ConnectionTracker Connections { get; } = connections;
     public SessionRegistry Sessions { get; } = sessions;
     public IqRouter IqRouter { get; } = iqRouter;
+    public MessageRouter Messages { get; } = messages;
+    public IGrainFactory Grains { get; } = grains;
+    public Messaging.GatewayIdentity Gateway { get; } = gateway;
+    public Messaging.GatewayRegistration Registration { get; } = registration;
     public TimeProvider Time { get; } = time;
     public ILogger Logger { get; } = loggerFactory.CreateLogger("Mmss.C2s");
 }

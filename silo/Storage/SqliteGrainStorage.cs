@@ -9,18 +9,12 @@ namespace Mmss.Silo.Storage;
 /// with an integer version as its ETag: a write whose ETag is stale changes nothing and throws
 /// <see cref="InconsistentStateException"/>, as Orleans expects of a storage provider.
 /// </summary>
-public sealed class SqliteGrainStorage(string name, SqliteGrainStorageOptions options, IGrainStorageSerializer serializer,
-    ILogger<SqliteGrainStorage> logger) : IGrainStorage, IDisposable
+public sealed class SqliteGrainStorage(string name, SqliteDatabase database, IGrainStorageSerializer serializer,
+    ILogger<SqliteGrainStorage> logger) : IGrainStorage
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private SqliteConnection? _connection;
-
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.RunAsync(async connection =>
     {
-        await _gate.WaitAsync();
-        try
-        {
-            await using var command = Connection().CreateCommand();
+            await using var command = connection.CreateCommand();
             command.CommandText = "SELECT etag, payload FROM grain_state WHERE state_name = $s AND grain_id = $g";
             command.Parameters.AddWithValue("$s", stateName);
             command.Parameters.AddWithValue("$g", grainId.ToString());
@@ -30,27 +24,22 @@ public sealed class SqliteGrainStorage(string name, SqliteGrainStorageOptions op
                 grainState.State = Activator.CreateInstance<T>();
                 grainState.ETag = null;
                 grainState.RecordExists = false;
-                return;
+                return true;
             }
             var etag = reader.GetInt64(0);
             var payload = (byte[])reader.GetValue(1);
             grainState.State = serializer.Deserialize<T>(new BinaryData(payload));
             grainState.ETag = etag.ToString(System.Globalization.CultureInfo.InvariantCulture);
             grainState.RecordExists = true;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+            return true;
+    });
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var payload = serializer.Serialize(grainState.State).ToArray();
-        await _gate.WaitAsync();
-        try
+        await database.RunAsync(async connection =>
         {
-            await using var command = Connection().CreateCommand();
+            await using var command = connection.CreateCommand();
             long next;
             if (grainState.ETag is null)
             {
@@ -70,21 +59,15 @@ public sealed class SqliteGrainStorage(string name, SqliteGrainStorageOptions op
             if (await command.ExecuteNonQueryAsync() != 1) throw Conflict("write", stateName, grainId, grainState.ETag);
             grainState.ETag = next.ToString(System.Globalization.CultureInfo.InvariantCulture);
             grainState.RecordExists = true;
-        }
-        finally
-        {
-            _gate.Release();
-        }
+            return true;
+        });
     }
 
-    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.RunAsync(async connection =>
     {
-        await _gate.WaitAsync();
-        try
-        {
             if (grainState.ETag is not null)
             {
-                await using var command = Connection().CreateCommand();
+                await using var command = connection.CreateCommand();
                 command.CommandText = "DELETE FROM grain_state WHERE state_name = $s AND grain_id = $g AND etag = $e";
                 command.Parameters.AddWithValue("$s", stateName);
                 command.Parameters.AddWithValue("$g", grainId.ToString());
@@ -94,32 +77,8 @@ public sealed class SqliteGrainStorage(string name, SqliteGrainStorageOptions op
             grainState.State = Activator.CreateInstance<T>();
             grainState.ETag = null;
             grainState.RecordExists = false;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private SqliteConnection Connection()
-    {
-        if (_connection is not null) return _connection;
-        var path = Path.GetFullPath(options.DatabasePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
-        using (var command = connection.CreateCommand())
-        {
-            var synchronous = options.Synchronous.Equals("NORMAL", StringComparison.OrdinalIgnoreCase) ? "NORMAL" : "FULL";
-            command.CommandText =
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + synchronous + "; PRAGMA busy_timeout=5000;" +
-                "CREATE TABLE IF NOT EXISTS grain_state (state_name TEXT NOT NULL, grain_id TEXT NOT NULL, " +
-                "etag INTEGER NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (state_name, grain_id)) WITHOUT ROWID;";
-            command.ExecuteNonQuery();
-        }
-        logger.LogInformation("Grain storage {Provider} opened {Path} (synchronous={Synchronous})", name, path, options.Synchronous);
-        return _connection = connection;
-    }
+            return true;
+    });
 
     private static long ParseEtag(string etag) =>
         long.TryParse(etag, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
@@ -131,11 +90,5 @@ public sealed class SqliteGrainStorage(string name, SqliteGrainStorageOptions op
         logger.LogWarning("Storage {Provider}: {Operation} of {StateName} for {GrainId} lost an ETag race (expected {ETag})",
             name, operation, stateName, grainId, etag ?? "none");
         return new InconsistentStateException($"{operation} of {stateName} for {grainId}: stored version is not {etag ?? "absent"}", "unknown", etag ?? "none");
-    }
-
-    public void Dispose()
-    {
-        _connection?.Dispose();
-        _gate.Dispose();
     }
 }

@@ -1,0 +1,86 @@
+using Mmss.Gateway.Messaging;
+using Mmss.GrainInterfaces;
+using Mmss.Protocol.Xml;
+using Mmss.Protocol.Xmpp;
+
+namespace Mmss.Gateway.C2s;
+
+/// <summary>
+/// Turns a terminal's &lt;message/&gt; into a grain call: an ACK/FAIL (to="ACK"/"FAIL", spec 7.5.2), an MMS (Jive
+/// properties, spec 7.5.1), or an ordinary message (RFC 6121). The grains decide everything else.
+/// </summary>
+public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> logger)
+{
+    public async ValueTask RouteAsync(C2sConnection connection, XmlElement message)
+    {
+        if (message.Attribute("type") == "error") return;
+        var id = message.Attribute("id");
+        if (!Jid.TryParse(message.Attribute("to"), out var to) || to.Local is null)
+        {
+            await connection.SendAsync(StanzaErrors.ServiceUnavailable(message, connection.Domain));
+            return;
+        }
+        var properties = JiveProperties.Find(message);
+        var sender = connection.Udn!;
+
+        if (to.Local.Equals("ACK", StringComparison.OrdinalIgnoreCase) || to.Local.Equals("FAIL", StringComparison.OrdinalIgnoreCase))
+        {
+            if (id is null)
+            {
+                await connection.SendAsync(StanzaErrors.BadRequest(message, connection.Domain));
+                return;
+            }
+            // spec 7.5.2: MsgType 2 (ACK) or 3 (FAIL); ReturnCode optional for ACK, mandatory for FAIL.
+            var isFail = to.Local.Equals("FAIL", StringComparison.OrdinalIgnoreCase);
+            var msgType = JiveProperties.Get(properties, "MsgType") ?? (isFail ? "3" : "2");
+            var returnCode = JiveProperties.Get(properties, "ReturnCode");
+            if (!await grains.GetGrain<IUserGrain>(sender).AnswerAsync(id, msgType, returnCode))
+                logger.LogInformation("{Udn} answered {MsgType} to unknown message {MessageId}", sender, msgType, id);
+            return;
+        }
+
+        if (properties is not null)
+        {
+            if (id is null)
+            {
+                await connection.SendAsync(StanzaErrors.BadRequest(message, connection.Domain));
+                return;
+            }
+            if (!connection.Services.Domains.IsServed(to.Domain))
+            {
+                await connection.SendFailAsync(id, FailCode.PeerUnreachable);
+                return;
+            }
+            var submission = new MmsSubmission(id, sender, to.Local, JiveProperties.Get(properties, "MsgType"),
+                message.Attribute("type"), DeliveryRenderer.Payload(message));
+            SubmitOutcome outcome;
+            try
+            {
+                outcome = await grains.GetGrain<IMessageGrain>(MessageKey.For(sender, id)).SubmitAsync(submission);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "MMS {MessageId} from {Udn} could not be stored", id, sender);
+                outcome = SubmitOutcome.Failed(FailCode.StorageUnavailable, "storage unavailable");
+            }
+            if (!outcome.Accepted)
+            {
+                logger.LogInformation("MMS {MessageId} from {Udn} to {Recipient} refused: FAIL {Code} ({Reason})",
+                    id, sender, to.Local, outcome.FailCode, outcome.Reason);
+                await connection.SendFailAsync(id, outcome.FailCode);
+            }
+            else if (logger.IsEnabled(LogLevel.Debug))
+            {
+                logger.LogDebug("MMS {MessageId} from {Udn} to {Recipient}: {Reason}", id, sender, to.Local, outcome.Reason);
+            }
+            return;
+        }
+
+        if (!connection.Services.Domains.IsServed(to.Domain) ||
+            !await grains.GetGrain<IUserGrain>(to.Local).DeliverPlainAsync(
+                new PlainMessage(id, connection.FullJid!, message.Attribute("type"), DeliveryRenderer.Payload(message))))
+        {
+            await connection.SendAsync(StanzaErrors.ServiceUnavailable(message, connection.Domain));
+        }
+    }
+}

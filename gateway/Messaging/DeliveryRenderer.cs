@@ -1,0 +1,57 @@
+using System.Buffers;
+using Mmss.GrainInterfaces;
+using Mmss.Protocol.Xml;
+using Mmss.Protocol.Xmpp;
+
+namespace Mmss.Gateway.Messaging;
+
+/// <summary>
+/// Writes a delivery as the &lt;message/&gt; a terminal expects, straight into the connection's pipe: the original
+/// payload bytes are copied, not re-parsed. Domains are this hop's (spec: each hop rewrites from/to).
+/// </summary>
+public static class DeliveryRenderer
+{
+    public static void Write(IBufferWriter<byte> output, Delivery delivery, string recipientUdn, string domain)
+    {
+        XmlWriter.WriteRaw(output, "<message"u8);
+        if (delivery.MessageId.Length > 0) Attribute(output, " id='"u8, delivery.MessageId);
+        if (delivery.From.Contains('@')) Attribute(output, " from='"u8, delivery.From);
+        else
+        {
+            XmlWriter.WriteRaw(output, " from='"u8);
+            XmlWriter.WriteEscaped(output, delivery.From, escapeQuotes: true);
+            XmlWriter.WriteRaw(output, "@"u8);
+            XmlWriter.WriteEscaped(output, domain, escapeQuotes: true);
+            XmlWriter.WriteRaw(output, "'"u8);
+        }
+        XmlWriter.WriteRaw(output, " to='"u8);
+        XmlWriter.WriteEscaped(output, recipientUdn, escapeQuotes: true);
+        XmlWriter.WriteRaw(output, "@"u8);
+        XmlWriter.WriteEscaped(output, domain, escapeQuotes: true);
+        XmlWriter.WriteRaw(output, "'"u8);
+        if (delivery.StanzaType is { } type) Attribute(output, " type='"u8, type);
+        XmlWriter.WriteRaw(output, ">"u8);
+        if (delivery.Payload is { } payload) XmlWriter.WriteRaw(output, payload);
+        if (delivery.Properties is { } properties) XmlWriter.Write(output, JiveProperties.Build(properties), Namespaces.Client);
+        XmlWriter.WriteRaw(output, "</message>"u8);
+    }
+
+    private static void Attribute(IBufferWriter<byte> output, ReadOnlySpan<byte> opening, string value)
+    {
+        XmlWriter.WriteRaw(output, opening);
+        XmlWriter.WriteEscaped(output, value, escapeQuotes: true);
+        XmlWriter.WriteRaw(output, "'"u8);
+    }
+
+    /// <summary>The stanza's children as UTF-8 XML, carried through grains unchanged.</summary>
+    public static byte[] Payload(XmlElement message)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        foreach (var node in message.Nodes)
+        {
+            if (node is XmlElement child) XmlWriter.Write(buffer, child, Namespaces.Client);
+            else if (!string.IsNullOrWhiteSpace((string)node)) XmlWriter.WriteEscaped(buffer, (string)node, escapeQuotes: false);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,13 @@
+namespace Mmss.GrainInterfaces;
+
+/// <summary>An MMS as the originator sent it (spec 7.5.1); the grain decides whether it is well formed.</summary>
+/// <param name="MsgType">the MsgType property as sent, null when absent.</param>
+/// <param name="Payload">the stanza's child elements, UTF-8 XML, carried to the recipient unchanged.</param>
+[GenerateSerializer, Immutable]
+public sealed record MmsSubmission(
+    [property: Id(0)] string MessageId,
+    [property: Id(1)] string Sender,
+    [property: Id(2)] string Recipient,
+    [property: Id(3)] string? MsgType,
+    [property: Id(4)] string? StanzaType,
+    [property: Id(5)] byte[] Payload);

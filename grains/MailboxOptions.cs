@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Mmss.Grains;
+
+/// <summary>Section "Mmss:Mailbox": how long messages live and how they are re-sent.</summary>
+public sealed class MailboxOptions
+{
+    public const string Section = "Mmss:Mailbox";
+
+    /// <summary>An MMS not answered within this time is removed and FAIL 5 goes to its originator. Default 7 days.</summary>
+    [Range(1, 365 * 24 * 3600)]
+    public int TtlSeconds { get; set; } = 7 * 24 * 3600;
+
+    /// <summary>An MMS written to a live session that has not answered within this time is written again.</summary>
+    [Range(1, 24 * 3600)]
+    public int RedeliverAfterSeconds { get; set; } = 60;
+
+    /// <summary>How often the store is searched for expired entries.</summary>
+    [Range(1, 3600)]
+    public int ExpirySweepSeconds { get; set; } = 60;
+
+    /// <summary>A gateway that has not refreshed its directory entry for this long is counted gone.</summary>
+    [Range(5, 3600)]
+    public int GatewayExpirySeconds { get; set; } = 90;
+}

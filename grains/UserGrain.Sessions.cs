@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Logging;
+using Mmss.GrainInterfaces;
+
+namespace Mmss.Grains;
+
+/// <summary>Where the user's terminals are, and pushing deliveries to them.</summary>
+public sealed partial class UserGrain
+{
+    private readonly Dictionary<long, long> _lastPushed = [];
+    private IGrainTimer? _redeliveryTimer;
+
+    public async Task<Delivery[]> AttachSessionAsync(SessionHandle session)
+    {
+        var sessions = state.State.Sessions;
+        sessions.RemoveAll(s => s.SessionId == session.SessionId);
+        sessions.Add(session);
+        await state.WriteStateAsync();
+        var mailbox = await MailboxAsync();
+        var now = time.GetTimestamp();
+        var backlog = new List<Delivery>();
+        foreach (var entry in mailbox)
+        {
+            if (entry.Answered) continue;
+            backlog.Add(entry.ToDelivery());
+            if (entry.Kind == DeliveryKind.Mms) _lastPushed[entry.Seq] = now;
+        }
+        EnsureRedeliveryTimer();
+        logger.LogDebug("{Udn}: session {SessionId} attached on {Gateway}, {Count} waiting", Udn, session.SessionId, session.GatewayId, backlog.Count);
+        return backlog.ToArray();
+    }
+
+    public async Task DetachSessionAsync(string sessionId)
+    {
+        if (state.State.Sessions.RemoveAll(s => s.SessionId == sessionId) > 0) await state.WriteStateAsync();
+    }
+
+    public async Task ConfirmWrittenAsync(long[] seqs)
+    {
+        var mailbox = await MailboxAsync();
+        foreach (var seq in seqs)
+        {
+            var index = mailbox.FindIndex(e => e.Seq == seq);
+            // An MMS stays until its ACK/FAIL; notices and ordinary messages are done once written.
+            if (index < 0 || mailbox[index].Kind == DeliveryKind.Mms) continue;
+            await store.RemoveAsync(Udn, seq);
+            mailbox.RemoveAt(index);
+        }
+    }
+
+    private void Push(MailboxEntry entry)
+    {
+        var sessions = state.State.Sessions;
+        if (sessions.Count == 0) return;
+        if (entry.Kind == DeliveryKind.Mms) _lastPushed[entry.Seq] = time.GetTimestamp();
+        var deliveries = new[] { entry.ToDelivery() };
+        foreach (var session in sessions)
+        {
+            try
+            {
+                session.Observer.DeliverAsync(session.SessionId, deliveries).Ignore();
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "{Udn}: push to session {SessionId} on {Gateway} failed", Udn, session.SessionId, session.GatewayId);
+            }
+        }
+        EnsureRedeliveryTimer();
+    }
+
+    private void EnsureRedeliveryTimer()
+    {
+        if (_redeliveryTimer is not null) return;
+        var period = TimeSpan.FromSeconds(Math.Max(1, options.Value.RedeliverAfterSeconds / 2.0));
+        _redeliveryTimer = this.RegisterGrainTimer(RedeliverAsync, period, period);
+    }
+
+    /// <summary>Writes again the MMS a live session has had for a while without answering (issue: redelivery).</summary>
+    private async Task RedeliverAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Sessions.Count == 0 || _mailbox is null) return;
+        var now = time.GetTimestamp();
+        var after = options.Value.RedeliverAfterSeconds * time.TimestampFrequency;
+        foreach (var entry in _mailbox.ToArray())
+        {
+            if (entry.Kind != DeliveryKind.Mms || entry.Answered) continue;
+            if (_lastPushed.TryGetValue(entry.Seq, out var pushed) && now - pushed < after) continue;
+            logger.LogDebug("{Udn}: MMS {MessageId} unanswered; writing it again", Udn, entry.MessageId);
+            Push(entry);
+        }
+        await Task.CompletedTask;
+    }
+
+    private async Task ForgetSessionsOfGoneGatewaysAsync()
+    {
+        var live = await GrainFactory.GetGrain<IGatewayDirectoryGrain>(0).GetLiveGatewaysAsync();
+        if (state.State.Sessions.RemoveAll(s => !live.Contains(s.GatewayId)) > 0)
+        {
+            logger.LogInformation("{Udn}: forgot sessions of gateways that are gone", Udn);
+            await state.WriteStateAsync();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Mmss.GrainInterfaces;
+using Mmss.Grains;
+
+namespace Mmss.Silo;
+
+/// <summary>
+/// Finds mailboxes holding expired entries and has their user grains expire them (FAIL 5 to originators). It reads
+/// the store, not grains, so users who never log in again are swept too.
+/// </summary>
+public sealed class MailboxExpirySweeper(IMailboxStore store, IGrainFactory grains, IOptions<MailboxOptions> options,
+    TimeProvider time, ILogger<MailboxExpirySweeper> logger) : BackgroundService
+{
+    private const int BatchSize = 500;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.ExpirySweepSeconds), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    var owners = await store.FindOwnersWithExpiredAsync(time.GetUtcNow(), BatchSize);
+                    foreach (var owner in owners)
+                    {
+                        await grains.GetGrain<IUserGrain>(owner).ExpireAsync();
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "Expiry sweep failed; retrying at the next tick");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}
