@@ -68,4 +68,39 @@ public class Durability_Tests
         var error = await client.ReadAsync();
         Assert.NotNull(error?.Element("system-shutdown", Namespaces.StreamErrors));
     }
+
+    [Fact]
+    public async Task Stored_unanswered_messages_and_notices_survive_kill_9()
+    {
+        await using var server = new EmbeddedServer();
+        await server.StartAsync();
+        foreach (var udn in new[] { "3401", "3402" }) await server.ProvisionUserAsync(udn, "pw");
+        await using (var sender = await server.LoginAsync("3401", "pw"))
+        {
+            for (var i = 0; i < 20; i++) await sender.SendRawAsync(Stanzas.Mms($"crash-{i}", "3402", $"n{i}"));
+            await sender.SendRawAsync("<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>");
+            await sender.ReadUntilAsync(e => e.Attribute("id") == "sync");
+        }
+        await using (var recipient = await server.LoginAsync("3402", "pw"))
+        {
+            // Written to the session but never answered before the crash.
+            await recipient.ReadUntilAsync(e => Stanzas.IsMessage(e, "crash-0"));
+            await recipient.SendRawAsync(Stanzas.Ack("crash-0"));
+            await recipient.SendRawAsync("<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>");
+            await recipient.ReadUntilAsync(e => e.Attribute("id") == "sync");
+        }
+        await server.KillAsync();
+
+        await using var restarted = new EmbeddedServer(dataDirectory: server.DataDirectory);
+        await restarted.StartAsync();
+        await using var back = await restarted.LoginAsync("3402", "pw");
+        for (var i = 1; i < 20; i++)
+        {
+            var message = await back.ReadUntilAsync(e => e.Name == "message");
+            Assert.Equal($"crash-{i}", message.Attribute("id"));
+        }
+        await using var originator = await restarted.LoginAsync("3401", "pw");
+        var ack = await originator.ReadUntilAsync(e => Stanzas.IsMessage(e, "crash-0"));
+        Assert.Equal("ACK@127.0.0.1", ack.Attribute("from"));
+    }
 }

@@ -7,6 +7,41 @@ namespace Mmss.Integration.Tests;
 [Collection(ServerCollection.Name)]
 public class Slixmpp_Interop_Tests(ServerFixture fixture)
 {
+    private static (Process Process, Task<string> Output) RunScript(params string[] arguments)
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "interop", arguments[0]);
+        var start = new ProcessStartInfo("/usr/bin/python3", [script, .. arguments[1..]])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        return (process, Task.WhenAll(stdout, stderr).ContinueWith(t => string.Concat(t.Result), TaskScheduler.Default));
+    }
+
+    [Fact]
+    public async Task Slixmpp_sends_an_mms_with_jive_properties_and_receives_the_relayed_ack()
+    {
+        await fixture.Server.ProvisionUserAsync("8801", "pw");
+        await fixture.Server.ProvisionUserAsync("8802", "pw");
+        await using var recipient = await fixture.Server.LoginAsync("8802", "pw");
+        var (process, output) = RunScript("slixmpp_mms.py", "127.0.0.1", fixture.Server.C2sPort.ToString(), "8801@127.0.0.1", "pw", "8802", "slix-1");
+        using (process)
+        {
+            var mms = await recipient.ReadUntilAsync(e => Stanzas.IsMessage(e, "slix-1"), TimeSpan.FromSeconds(60));
+            Assert.Equal("from slixmpp", Stanzas.Property(mms, "MsgText"));
+            Assert.StartsWith("8801@127.0.0.1", mms.Attribute("from"));
+            await recipient.SendRawAsync(Stanzas.Ack("slix-1", "1"));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            var text = await output;
+            Assert.True(process.ExitCode == 0, $"slixmpp exited {process.ExitCode}: {text}");
+            Assert.Contains("ACK-OK 1", text);
+        }
+    }
+
     [Theory]
     [InlineData("DIGEST-MD5")]
     [InlineData("CRAM-MD5")]
