@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the tests need, runs every test project, and ends with
-# one line "N passed, M failed". `bash tests/run.sh --fast` runs only the unit tests (no server, no installs).
+# one line "N passed, M failed". `bash tests/run.sh --fast` runs the unit and grain tests only (no server, no installs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,10 +17,10 @@ install_prerequisites() {
 }
 
 if $fast; then
-  projects=(tests/Mmss.Protocol.Tests)
+  projects=(tests/Mmss.Protocol.Tests tests/Mmss.Grains.Tests)
 else
   install_prerequisites
-  projects=(tests/Mmss.Protocol.Tests tests/Mmss.Integration.Tests)
+  projects=(tests/Mmss.Protocol.Tests tests/Mmss.Grains.Tests tests/Mmss.Integration.Tests)
 fi
 
 dotnet build Mmss.Orleans.sln -c Release --nologo -v quiet

@@ -1,0 +1,145 @@
+using System.Text;
+using Mmss.GrainInterfaces;
+
+namespace Mmss.Grains.Tests;
+
+/// <summary>The one-to-one flow on a two-silo cluster: the grains alone, a recording observer standing in for a gateway.</summary>
+[Collection(ClusterCollection.Name)]
+public class MessageFlow_Tests(ClusterFixture fixture)
+{
+    private static readonly StoredCredentials NoCredentials = new(
+        new StoredScramSecret([1], 1, [1], [1]), new StoredScramSecret([1], 1, [1], [1]), new Dictionary<string, byte[]>(), new byte[32]);
+
+    private IGrainFactory Grains => fixture.Cluster.Client;
+
+    private async Task<(RecordingObserver Observer, ISessionObserver Reference)> GatewayAsync()
+    {
+        var observer = new RecordingObserver();
+        var reference = Grains.CreateObjectReference<ISessionObserver>(observer);
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("test-gateway", reference);
+        return (observer, reference);
+    }
+
+    private async Task ProvisionAsync(params string[] udns)
+    {
+        foreach (var udn in udns) await Grains.GetGrain<IUserGrain>(udn).ProvisionAsync("Unit " + udn, NoCredentials);
+    }
+
+    private static MmsSubmission Mms(string id, string from, string to, string text = "hello") =>
+        new(id, from, to, "1", null, Encoding.UTF8.GetBytes($"<body>{text}</body>"));
+
+    private Task<SubmitOutcome> SubmitAsync(MmsSubmission mms) =>
+        Grains.GetGrain<IMessageGrain>(MessageKey.For(mms.Sender, mms.MessageId)).SubmitAsync(mms);
+
+    [Fact]
+    public async Task Online_delivery_and_ack_relay()
+    {
+        await ProvisionAsync("a1", "b1");
+        var (observer, reference) = await GatewayAsync();
+        await Grains.GetGrain<IUserGrain>("a1").AttachSessionAsync(new SessionHandle("test-gateway", "s-a1", reference));
+        await Grains.GetGrain<IUserGrain>("b1").AttachSessionAsync(new SessionHandle("test-gateway", "s-b1", reference));
+
+        Assert.True((await SubmitAsync(Mms("m1", "a1", "b1"))).Accepted);
+        var delivered = await observer.NextAsync("s-b1");
+        Assert.Equal((DeliveryKind.Mms, "m1", "a1"), (delivered.Kind, delivered.MessageId, delivered.From));
+        Assert.Equal("<body>hello</body>", Encoding.UTF8.GetString(delivered.Payload!));
+
+        Assert.True(await Grains.GetGrain<IUserGrain>("b1").AnswerAsync("m1", "2", "1"));
+        var notice = await observer.NextAsync("s-a1");
+        Assert.Equal((DeliveryKind.Notice, "m1", "ACK"), (notice.Kind, notice.MessageId, notice.From));
+        Assert.Equal([new("MsgType", "2"), new("ReturnCode", "1")], notice.Properties!);
+    }
+
+    [Fact]
+    public async Task Fail_is_relayed_with_the_recipients_return_code()
+    {
+        await ProvisionAsync("a2", "b2");
+        var (observer, reference) = await GatewayAsync();
+        await Grains.GetGrain<IUserGrain>("a2").AttachSessionAsync(new SessionHandle("test-gateway", "s-a2", reference));
+        await SubmitAsync(Mms("m2", "a2", "b2"));
+        await Grains.GetGrain<IUserGrain>("b2").AnswerAsync("m2", "3", "10");
+        var notice = await observer.NextAsync("s-a2");
+        Assert.Equal("FAIL", notice.From);
+        Assert.Contains(new KeyValuePair<string, string>("ReturnCode", "10"), notice.Properties!);
+    }
+
+    [Fact]
+    public async Task Offline_recipient_gets_the_backlog_in_order_when_it_attaches()
+    {
+        await ProvisionAsync("a3", "b3");
+        for (var i = 0; i < 20; i++) await SubmitAsync(Mms($"m3-{i}", "a3", "b3"));
+        var (_, reference) = await GatewayAsync();
+        var backlog = await Grains.GetGrain<IUserGrain>("b3").AttachSessionAsync(new SessionHandle("test-gateway", "s-b3", reference));
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"m3-{i}"), backlog.Select(d => d.MessageId));
+    }
+
+    [Fact]
+    public async Task Unknown_recipient_and_malformed_messages_fail_with_their_codes()
+    {
+        await ProvisionAsync("a4");
+        Assert.Equal(FailCode.RecipientUnknown, (await SubmitAsync(Mms("m4", "a4", "nobody"))).FailCode);
+        Assert.Equal(FailCode.Malformed, (await SubmitAsync(Mms("m4b", "a4", "a4") with { MsgType = "x" })).FailCode);
+        Assert.Equal(FailCode.Malformed, (await SubmitAsync(Mms("m4c", "a4", "a4") with { MsgType = null })).FailCode);
+    }
+
+    [Fact]
+    public async Task Duplicate_id_is_stored_once_and_other_content_under_it_fails_with_8()
+    {
+        await ProvisionAsync("a5", "b5");
+        Assert.True((await SubmitAsync(Mms("m5", "a5", "b5"))).Accepted);
+        Assert.True((await SubmitAsync(Mms("m5", "a5", "b5"))).Accepted);
+        Assert.Equal(FailCode.DuplicateIdDifferentContent, (await SubmitAsync(Mms("m5", "a5", "b5", "other"))).FailCode);
+        var (_, reference) = await GatewayAsync();
+        var backlog = await Grains.GetGrain<IUserGrain>("b5").AttachSessionAsync(new SessionHandle("test-gateway", "s-b5", reference));
+        Assert.Single(backlog, d => d.MessageId == "m5");
+    }
+
+    [Fact]
+    public async Task Expired_mms_is_removed_and_the_sender_gets_fail_5()
+    {
+        await ProvisionAsync("a6", "b6");
+        var (observer, reference) = await GatewayAsync();
+        await Grains.GetGrain<IUserGrain>("a6").AttachSessionAsync(new SessionHandle("test-gateway", "s-a6", reference));
+        await SubmitAsync(Mms("m6", "a6", "b6"));
+        Assert.Empty(await InMemoryMailboxStore.Shared.FindOwnersWithExpiredAsync(DateTimeOffset.UtcNow, 100));
+        ShiftableTimeProvider.Shared.Offset = TimeSpan.FromDays(8);
+        try
+        {
+            Assert.Contains("b6", await InMemoryMailboxStore.Shared.FindOwnersWithExpiredAsync(ShiftableTimeProvider.Shared.GetUtcNow(), 100));
+            await Grains.GetGrain<IUserGrain>("b6").ExpireAsync();
+        }
+        finally
+        {
+            ShiftableTimeProvider.Shared.Offset = TimeSpan.Zero;
+        }
+        var notice = await observer.NextAsync("s-a6");
+        Assert.Equal("FAIL", notice.From);
+        Assert.Contains(new KeyValuePair<string, string>("ReturnCode", "5"), notice.Properties!);
+        Assert.Empty(await InMemoryMailboxStore.Shared.LoadAsync("b6"));
+    }
+
+    [Fact]
+    public async Task A_message_costs_the_same_storage_writes_whatever_the_inbox_holds()
+    {
+        await ProvisionAsync("a7", "b7", "c7");
+        var (_, reference) = await GatewayAsync();
+        await Grains.GetGrain<IUserGrain>("a7").AttachSessionAsync(new SessionHandle("test-gateway", "s-a7", reference));
+        await Grains.GetGrain<IUserGrain>("b7").AttachSessionAsync(new SessionHandle("test-gateway", "s-b7", reference));
+
+        async Task<int> RoundTripWritesAsync(string id)
+        {
+            var before = CountingGrainStorage.Shared.Writes + InMemoryMailboxStore.Shared.Writes;
+            await SubmitAsync(Mms(id, "a7", "b7"));
+            await Grains.GetGrain<IUserGrain>("b7").AnswerAsync(id, "2", "1");
+            await Grains.GetGrain<IUserGrain>("a7").ConfirmWrittenAsync(
+                (await InMemoryMailboxStore.Shared.LoadAsync("a7")).Where(e => e.MessageId == id).Select(e => e.Seq).ToArray());
+            return CountingGrainStorage.Shared.Writes + InMemoryMailboxStore.Shared.Writes - before;
+        }
+
+        var withEmptyInbox = await RoundTripWritesAsync("w-0");
+        for (var i = 0; i < 200; i++) await SubmitAsync(Mms($"w-fill-{i}", "c7", "b7"));
+        var withFullInbox = await RoundTripWritesAsync("w-1");
+        Assert.Equal(withEmptyInbox, withFullInbox);
+        Assert.True(withEmptyInbox <= 6, $"an MMS and its ACK cost {withEmptyInbox} writes");
+    }
+}
