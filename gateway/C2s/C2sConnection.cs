@@ -18,7 +18,7 @@ namespace Mmss.Gateway.C2s;
 /// One client connection: one read loop over the pipe, one write lock. It frames the stream, negotiates TLS and SASL,
 /// binds a resource and hands stanzas to handlers; it knows no feature beyond session establishment.
 /// </summary>
-public sealed class C2sConnection
+public sealed partial class C2sConnection
 {
     private enum Next
     {
@@ -26,9 +26,6 @@ public sealed class C2sConnection
         StartTls,
         Close,
     }
-
-    private static readonly byte[] StreamErrorOpen = "<stream:error>"u8.ToArray();
-    private static readonly byte[] StreamErrorClose = "</stream:error></stream:stream>"u8.ToArray();
 
     private readonly ConnectionContext _context;
     private readonly C2sServices _services;
@@ -44,9 +41,8 @@ public sealed class C2sConnection
     private int _closing;
     private int _authFailures;
     private long _pingCounter;
-    private string? _fullJid;
-    private bool _userAttached;
-    private readonly TaskCompletionSource _attached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _handedOver;   // the session moved to a connection that resumed it
+    private bool _sessionEnds;  // this connection's end also ends its session
 
     public C2sConnection(ConnectionContext context, C2sServices services)
     {
@@ -63,9 +59,6 @@ public sealed class C2sConnection
 
     public long Id { get; }
 
-    /// <summary>How grains name this session when they push deliveries to this gateway.</summary>
-    public string SessionId => Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
     public C2sServices Services => _services;
 
     public string RemoteAddress { get; }
@@ -78,9 +71,14 @@ public sealed class C2sConnection
     /// <summary>The authenticated UDN, once SASL has succeeded.</summary>
     public string? Udn { get; private set; }
 
-    public bool IsBound => _fullJid is not null;
+    /// <summary>The bound session; it may outlive this connection when stream management lets it be resumed.</summary>
+    public C2sSession? Session { get; private set; }
 
-    public string? FullJid => _fullJid;
+    public bool IsBound => Session is not null;
+
+    public string? FullJid => Session?.FullJid;
+
+    private StreamManagement? Sm => Session?.StreamManagement;
 
     public long ConnectedAt { get; }
 
@@ -127,8 +125,7 @@ public sealed class C2sConnection
         }
         finally
         {
-            if (_fullJid is not null) _services.Sessions.Unregister(_fullJid, this);
-            await DetachFromUserAsync();
+            await LeaveSessionAsync();
             _services.Connections.Remove(this);
             await ShutdownTransportAsync();
         }
@@ -191,6 +188,11 @@ public sealed class C2sConnection
             await HandleSaslAsync(stanza);
             return Next.Continue;
         }
+        if (stanza.Namespace == Namespaces.StreamManagement)
+        {
+            await HandleStreamManagementAsync(stanza);
+            return Next.Continue;
+        }
         if (Udn is null) throw new XmppStreamException(StreamErrorCondition.NotAuthorized, "authenticate first");
         if (stanza.Namespace != Namespaces.Client) throw new XmppStreamException(StreamErrorCondition.UnsupportedStanzaType, $"<{stanza.Name} xmlns='{stanza.Namespace}'/> is not supported");
         switch (stanza.Name)
@@ -208,6 +210,8 @@ public sealed class C2sConnection
             default:
                 throw new XmppStreamException(StreamErrorCondition.UnsupportedStanzaType, $"<{stanza.Name}/> is not a stanza");
         }
+        // XEP-0198 §4: the count of stanzas handled, which the client asks for with <r/>.
+        Sm?.CountHandled();
         return Next.Continue;
     }
 
@@ -229,167 +233,6 @@ public sealed class C2sConnection
         if (header.Attribute("version") is { } version && !version.StartsWith("1.", StringComparison.Ordinal) && version != "1")
             throw new XmppStreamException(StreamErrorCondition.UnsupportedVersion, "only XMPP 1.0 is spoken");
         await WriteFeaturesAsync();
-    }
-
-    private async ValueTask<Next> HandleStartTlsAsync(XmlElement stanza)
-    {
-        if (stanza.Name != "starttls" || IsSecure || Udn is not null)
-        {
-            await WriteRawAsync("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>"u8.ToArray(), closeAfter: true);
-            return Next.Close;
-        }
-        await WriteRawAsync("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"u8.ToArray());
-        return Next.StartTls;
-    }
-
-    private async Task StartTlsAsync()
-    {
-        await _writeLock.WaitAsync();
-        try
-        {
-            var tls = new SslStream(new DuplexPipeStream(_context.Transport), leaveInnerStreamOpen: false);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_services.Options.LoginTimeoutSeconds));
-            await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-            {
-                ServerCertificateContext = _services.Certificate.Context,
-                ClientCertificateRequired = false,
-            }, timeout.Token);
-            _tls = tls;
-            _input = PipeReader.Create(tls, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true));
-            _output = PipeWriter.Create(tls, new StreamPipeWriterOptions(leaveOpen: true));
-            IsSecure = true;
-            RestartStream();
-            Log.LogDebug("Connection {ConnectionId} from {Address} secured with {Protocol}", Id, RemoteAddress, tls.SslProtocol);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    private void RestartStream()
-    {
-        // RFC 6120 §4.3.3: after TLS and after SASL success both sides start a new stream.
-        _framer.Reset();
-        _scope = null;
-        _headerSent = false;
-    }
-
-    private async ValueTask HandleSaslAsync(XmlElement stanza)
-    {
-        if (Udn is not null) throw new XmppStreamException(StreamErrorCondition.PolicyViolation, "already authenticated");
-        SaslStep step;
-        switch (stanza.Name)
-        {
-            case "auth":
-                if (!IsSecure && !_services.Options.AllowPlaintext)
-                {
-                    await SaslFailureAsync(SaslFailure.EncryptionRequired, "authentication before STARTTLS", null, countsAsFailure: false);
-                    return;
-                }
-                if (_services.Throttle.IsAddressBlocked(RemoteAddress))
-                {
-                    await SaslFailureAsync(SaslFailure.TemporaryAuthFailure, "too many failures from this address", null, countsAsFailure: false);
-                    return;
-                }
-                var mechanism = stanza.Attribute("mechanism");
-                _sasl = SaslMechanisms.Create(mechanism, _services.Credentials.LookupAsync, Domain, _services.Domains.All);
-                if (_sasl is null)
-                {
-                    await SaslFailureAsync(SaslFailure.InvalidMechanism, $"mechanism '{mechanism}' is not offered", null, countsAsFailure: true);
-                    return;
-                }
-                if (!TryDecode(stanza.Text, out var initial))
-                {
-                    await SaslFailureAsync(SaslFailure.IncorrectEncoding, "initial response is not base64", null, countsAsFailure: true);
-                    return;
-                }
-                step = await _sasl.StepAsync(initial, isInitial: true);
-                break;
-            case "response":
-                if (_sasl is null)
-                {
-                    await SaslFailureAsync(SaslFailure.MalformedRequest, "<response/> without <auth/>", null, countsAsFailure: true);
-                    return;
-                }
-                if (!TryDecode(stanza.Text, out var response))
-                {
-                    await SaslFailureAsync(SaslFailure.IncorrectEncoding, "response is not base64", null, countsAsFailure: true);
-                    return;
-                }
-                step = await _sasl.StepAsync(response, isInitial: false);
-                break;
-            case "abort":
-                _sasl = null;
-                await SaslFailureAsync(SaslFailure.Aborted, "client aborted", null, countsAsFailure: false);
-                return;
-            default:
-                await SaslFailureAsync(SaslFailure.MalformedRequest, $"<{stanza.Name}/> is not a SASL element", null, countsAsFailure: true);
-                return;
-        }
-
-        switch (step.Kind)
-        {
-            case SaslStepKind.Challenge:
-                await WriteSaslAsync("challenge", step.Data);
-                return;
-            case SaslStepKind.Failure:
-                await SaslFailureAsync(step.Failure, step.Reason ?? "failed", step.Username, countsAsFailure: true);
-                return;
-        }
-
-        var udn = step.Username!;
-        if (_services.Throttle.IsUserBlocked(udn))
-        {
-            await SaslFailureAsync(SaslFailure.TemporaryAuthFailure, "too many recent failures for this user", udn, countsAsFailure: false);
-            return;
-        }
-        Udn = udn;
-        Log.LogInformation("{Udn} authenticated from {Address} with {Mechanism} on connection {ConnectionId}",
-            udn, RemoteAddress, _sasl!.Name, Id);
-        _sasl = null;
-        await WriteSaslAsync("success", step.Data);
-        RestartStream();
-    }
-
-    private async ValueTask SaslFailureAsync(SaslFailure failure, string reason, string? username, bool countsAsFailure)
-    {
-        _sasl = null;
-        Log.LogWarning("Authentication failed for {Username} from {Address} on connection {ConnectionId}: {Condition} ({Reason})",
-            username ?? "(unknown)", RemoteAddress, Id, failure.ToElementName(), reason);
-        var failureXml = new XmlElement("failure", Namespaces.Sasl);
-        failureXml.Add(new XmlElement(failure.ToElementName(), Namespaces.Sasl));
-        await SendAsync(failureXml);
-        if (!countsAsFailure) return;
-        _services.Throttle.RecordFailure(RemoteAddress, username);
-        if (++_authFailures >= _services.Options.MaxAuthAttemptsPerConnection)
-            throw new XmppStreamException(StreamErrorCondition.NotAuthorized, "too many failed authentication attempts");
-    }
-
-    private ValueTask WriteSaslAsync(string name, byte[]? data)
-    {
-        var element = new XmlElement(name, Namespaces.Sasl);
-        // RFC 6120 §6.4.2: a challenge with no data is sent as "="; success without data is empty.
-        if (data is { Length: > 0 }) element.AddText(Convert.ToBase64String(data));
-        else if (name == "challenge") element.AddText("=");
-        return SendAsync(element);
-    }
-
-    private static bool TryDecode(string text, out byte[] data)
-    {
-        text = text.Trim();
-        if (text.Length == 0 || text == "=")
-        {
-            data = [];
-            return true;
-        }
-        data = new byte[text.Length * 3 / 4 + 3];
-        if (Convert.TryFromBase64String(text, data, out var written))
-        {
-            data = data[..written];
-            return true;
-        }
-        return false;
     }
 
     private async ValueTask HandleIqAsync(XmlElement iq)
@@ -421,16 +264,17 @@ public sealed class C2sConnection
     /// <summary>Binds the resource; a session already bound to the same full JID is closed with conflict.</summary>
     public string Bind(string resource)
     {
-        var fullJid = $"{Udn}@{Domain}/{resource}";
-        _fullJid = fullJid;
-        var previous = _services.Sessions.Register(fullJid, this);
-        Log.LogInformation("{Udn} bound {FullJid} on connection {ConnectionId}", Udn, fullJid, Id);
+        var session = new C2sSession(_services, Udn!, Domain, resource, Id);
+        Session = session;
+        session.AttachConnection(this);
+        var previous = _services.Sessions.Register(session);
+        Log.LogInformation("{Udn} bound {FullJid} on connection {ConnectionId}", Udn, session.FullJid, Id);
         if (previous is not null)
         {
-            Log.LogInformation("{FullJid}: connection {Old} replaced by {New}", fullJid, previous.Id, Id);
-            _ = previous.CloseAsync(StreamErrorCondition.Conflict, "replaced by a new session with the same resource");
+            Log.LogInformation("{FullJid}: session {Old} replaced by {New}", session.FullJid, previous.SessionId, session.SessionId);
+            _ = previous.ReplaceAsync();
         }
-        return fullJid;
+        return session.FullJid;
     }
 
     /// <summary>An empty result for an iq, addressed back to its sender.</summary>
@@ -438,289 +282,21 @@ public sealed class C2sConnection
         .SetAttribute("type", "result")
         .SetAttribute("id", iq.Attribute("id"))
         .SetAttribute("from", iq.Attribute("to"))
-        .SetAttribute("to", _fullJid);
+        .SetAttribute("to", FullJid);
 
     /// <summary>
-    /// Tells the user grain where this session is and writes what waited for it. Pushes that arrive meanwhile are
-    /// held until the backlog is written, so the terminal sees everything in order.
+    /// What the end of this connection means for its session: with resumable stream management and no clean close,
+    /// the session waits for the terminal to resume it (XEP-0198 §5); otherwise it ends.
     /// </summary>
-    public async Task AttachToUserAsync()
+    private async Task LeaveSessionAsync()
     {
-        try
+        if (Session is not { } session || _handedOver) return;
+        if (session.StreamManagement is { Resumable: true } && !_sessionEnds)
         {
-            var handle = new SessionHandle(_services.Gateway.Id, SessionId, _services.Registration.Reference);
-            var backlog = await _services.Grains.GetGrain<IUserGrain>(Udn!).AttachSessionAsync(handle);
-            _userAttached = true;
-            if (backlog.Length > 0) await WriteDeliveriesCoreAsync(backlog);
+            session.DetachConnection(this, _services.Time.GetTimestamp());
+            Log.LogInformation("{FullJid}: connection {ConnectionId} lost; session kept for resumption", session.FullJid, Id);
+            return;
         }
-        finally
-        {
-            _attached.TrySetResult();
-        }
+        await session.EndAsync();
     }
-
-    private async Task DetachFromUserAsync()
-    {
-        _attached.TrySetResult();
-        if (!_userAttached) return;
-        try
-        {
-            await _services.Grains.GetGrain<IUserGrain>(Udn!).DetachSessionAsync(SessionId);
-        }
-        catch (Exception e)
-        {
-            Log.LogWarning("{FullJid}: could not detach session {SessionId}: {Reason}", _fullJid, SessionId, e.Message);
-        }
-    }
-
-    /// <summary>Writes deliveries pushed by a user grain (through this gateway's observer).</summary>
-    public async Task WriteDeliveriesAsync(Delivery[] deliveries)
-    {
-        await _attached.Task;
-        await WriteDeliveriesCoreAsync(deliveries);
-    }
-
-    private async Task WriteDeliveriesCoreAsync(Delivery[] deliveries)
-    {
-        List<long>? written = null;
-        try
-        {
-            await _writeLock.WaitAsync();
-            try
-            {
-                if (_outputClosed) return;
-                foreach (var delivery in deliveries)
-                {
-                    DeliveryRenderer.Write(_output, delivery, Udn!, Domain);
-                    if (delivery.Kind != DeliveryKind.Mms) (written ??= []).Add(delivery.Seq);
-                }
-                await _output.FlushAsync();
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
-            // An MMS stays stored until the terminal's ACK/FAIL; the rest is done once written.
-            if (written is not null) await _services.Grains.GetGrain<IUserGrain>(Udn!).ConfirmWrittenAsync(written.ToArray());
-        }
-        catch (Exception e)
-        {
-            Log.LogInformation("{FullJid}: writing {Count} deliveries failed, they stay stored: {Reason}", _fullJid, deliveries.Length, e.Message);
-        }
-    }
-
-    /// <summary>FAIL straight back to the originator for a message refused on arrival (spec 7.5.2, project FAIL table).</summary>
-    public async ValueTask SendFailAsync(string messageId, int failCode)
-    {
-        var notice = new Delivery(0, DeliveryKind.Notice, messageId, "FAIL", "chat", null,
-            [new("MsgType", "3"), new("ReturnCode", failCode.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
-        await _writeLock.WaitAsync();
-        try
-        {
-            if (_outputClosed) return;
-            DeliveryRenderer.Write(_output, notice, Udn!, Domain);
-            await _output.FlushAsync();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    /// <summary>XEP-0199 ping from the server to an idle terminal (spec 7.3).</summary>
-    public async ValueTask SendKeepalivePingAsync()
-    {
-        PingSentAt = _services.Time.GetTimestamp();
-        var iq = new XmlElement("iq", Namespaces.Client)
-            .SetAttribute("type", "get")
-            .SetAttribute("id", $"mmss-ping-{Interlocked.Increment(ref _pingCounter)}")
-            .SetAttribute("from", Domain)
-            .SetAttribute("to", _fullJid);
-        iq.AddElement("ping", Namespaces.Ping);
-        await SendAsync(iq);
-    }
-
-    public async ValueTask SendAsync(XmlElement element)
-    {
-        await _writeLock.WaitAsync();
-        try
-        {
-            if (_outputClosed) return;
-            XmlWriter.Write(_output, element, Namespaces.Client);
-            await _output.FlushAsync();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    private async ValueTask WriteRawAsync(byte[] bytes, bool closeAfter = false)
-    {
-        await _writeLock.WaitAsync();
-        try
-        {
-            if (_outputClosed) return;
-            await _output.WriteAsync(bytes);
-            if (closeAfter) _outputClosed = true;
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    private async ValueTask WriteHeaderAsync()
-    {
-        await _writeLock.WaitAsync();
-        try
-        {
-            if (_outputClosed || _headerSent) return;
-            WriteHeaderLocked();
-            await _output.FlushAsync();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    private void WriteHeaderLocked()
-    {
-        _headerSent = true;
-        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        XmlWriter.WriteRaw(_output, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='"u8);
-        XmlWriter.WriteString(_output, id);
-        XmlWriter.WriteRaw(_output, "' from='"u8);
-        XmlWriter.WriteEscaped(_output, Domain, escapeQuotes: true);
-        XmlWriter.WriteRaw(_output, "' version='1.0' xml:lang='en'>"u8);
-    }
-
-    private async ValueTask WriteFeaturesAsync()
-    {
-        var features = new List<XmlElement>();
-        if (Udn is null)
-        {
-            if (!IsSecure)
-            {
-                var starttls = new XmlElement("starttls", Namespaces.Tls);
-                if (!_services.Options.AllowPlaintext) starttls.AddElement("required");
-                features.Add(starttls);
-            }
-            if (IsSecure || _services.Options.AllowPlaintext)
-            {
-                var mechanisms = new XmlElement("mechanisms", Namespaces.Sasl);
-                foreach (var name in SaslMechanisms.Offered) mechanisms.AddElement("mechanism", text: name);
-                features.Add(mechanisms);
-            }
-        }
-        else
-        {
-            features.Add(new XmlElement("bind", Namespaces.Bind));
-            var session = new XmlElement("session", Namespaces.Session);
-            session.AddElement("optional");
-            features.Add(session);
-        }
-        await _writeLock.WaitAsync();
-        try
-        {
-            if (_outputClosed) return;
-            XmlWriter.WriteRaw(_output, "<stream:features>"u8);
-            foreach (var feature in features) XmlWriter.Write(_output, feature, Namespaces.Client);
-            XmlWriter.WriteRaw(_output, "</stream:features>"u8);
-            await _output.FlushAsync();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    /// <summary>Ends the stream with a stream error (RFC 6120 §4.9) and stops reading. Safe to call from any thread, once or many times.</summary>
-    public async Task CloseAsync(StreamErrorCondition condition, string? text)
-    {
-        if (Interlocked.Exchange(ref _closing, 1) != 0) return;
-        try
-        {
-            await _writeLock.WaitAsync();
-            try
-            {
-                if (!_outputClosed)
-                {
-                    _outputClosed = true;
-                    if (!_headerSent) WriteHeaderLocked();
-                    _output.Write(StreamErrorOpen);
-                    var error = new XmlElement(condition.ToElementName(), Namespaces.StreamErrors);
-                    XmlWriter.Write(_output, error, Namespaces.Client);
-                    if (text is not null) XmlWriter.Write(_output, new XmlElement("text", Namespaces.StreamErrors).AddText(text), Namespaces.Client);
-                    _output.Write(StreamErrorClose);
-                    await _output.FlushAsync();
-                }
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or ConnectionResetException)
-        {
-            Log.LogDebug("Could not send {Condition} to connection {ConnectionId}: {Reason}", condition.ToElementName(), Id, e.Message);
-        }
-        finally
-        {
-            _input.CancelPendingRead();
-        }
-    }
-
-    private async Task CloseGracefullyAsync()
-    {
-        Interlocked.Exchange(ref _closing, 1);
-        await WriteRawAsync("</stream:stream>"u8.ToArray(), closeAfter: true);
-        Log.LogDebug("Connection {ConnectionId} ({Udn}) closed its stream", Id, Udn ?? "unauthenticated");
-    }
-
-    /// <summary>
-    /// Closes our direction first (TLS close_notify, then FIN) and reads what the client still sends until it closes
-    /// too or a short grace period passes (RFC 6120 §4.4). Closing a socket with unread input makes the kernel send
-    /// a reset, which can destroy the stream error the client has not read yet.
-    /// </summary>
-    private async Task ShutdownTransportAsync()
-    {
-        await _writeLock.WaitAsync();
-        try
-        {
-            _outputClosed = true;
-            if (_tls is not null)
-            {
-                await _output.CompleteAsync();
-                await _tls.ShutdownAsync();
-            }
-            await _context.Transport.Output.CompleteAsync();
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or AuthenticationException)
-        {
-            Log.LogDebug("Closing connection {ConnectionId}: {Reason}", Id, e.Message);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-
-        using var grace = new CancellationTokenSource(DrainTimeout);
-        try
-        {
-            while (true)
-            {
-                var result = await _context.Transport.Input.ReadAsync(grace.Token);
-                _context.Transport.Input.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted || result.IsCanceled) break;
-            }
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException or ConnectionResetException)
-        {
-        }
-        if (_tls is not null) await _tls.DisposeAsync();
-    }
-
-    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
 }

@@ -8,7 +8,7 @@ namespace Mmss.Gateway.C2s;
 /// One timer for all connections (not one per connection): closes logins that overrun their deadline, pings idle
 /// sessions (XEP-0199, spec 7.3) and closes those that stay silent after the ping.
 /// </summary>
-public sealed class KeepaliveSweeper(ConnectionTracker connections, AuthThrottle throttle, IOptions<C2sOptions> options,
+public sealed class KeepaliveSweeper(ConnectionTracker connections, SessionRegistry sessions, AuthThrottle throttle, IOptions<C2sOptions> options,
     TimeProvider time, ILogger<KeepaliveSweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -65,6 +65,14 @@ public sealed class KeepaliveSweeper(ConnectionTracker connections, AuthThrottle
             if ((now - connection.LastReceivedAt) / frequency > o.IdleSecondsBeforePing)
             {
                 _ = SendPingAsync(connection);
+            }
+        }
+        foreach (var session in sessions.Detached())
+        {
+            if (session.DetachedAt != 0 && (now - session.DetachedAt) / frequency > o.ResumeTimeoutSeconds)
+            {
+                logger.LogInformation("{FullJid} was not resumed within {Seconds}s; session ended", session.FullJid, o.ResumeTimeoutSeconds);
+                _ = session.EndAsync();
             }
         }
     }

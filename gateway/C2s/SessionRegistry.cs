@@ -2,34 +2,41 @@ using System.Collections.Concurrent;
 
 namespace Mmss.Gateway.C2s;
 
-/// <summary>Bound sessions of this gateway by full JID. Several resources per UDN; one session per full JID.</summary>
+/// <summary>Sessions of this gateway by full JID, by the id grains push to, and by stream-management id for resumption.</summary>
 public sealed class SessionRegistry
 {
-    private readonly ConcurrentDictionary<string, C2sConnection> _byFullJid = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, C2sConnection> _bySessionId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, C2sSession> _byFullJid = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, C2sSession> _bySessionId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, C2sSession> _byResumptionId = new(StringComparer.Ordinal);
 
     /// <summary>Registers the session and returns the one it replaces on the same full JID, if any (RFC 6120 §7.7.2.2).</summary>
-    public C2sConnection? Register(string fullJid, C2sConnection connection)
+    public C2sSession? Register(C2sSession session)
     {
-        C2sConnection? previous = null;
-        _bySessionId[connection.SessionId] = connection;
-        _byFullJid.AddOrUpdate(fullJid, connection, (_, existing) =>
+        C2sSession? previous = null;
+        _bySessionId[session.SessionId] = session;
+        _byFullJid.AddOrUpdate(session.FullJid, session, (_, existing) =>
         {
             previous = existing;
-            return connection;
+            return session;
         });
-        return ReferenceEquals(previous, connection) ? null : previous;
+        return ReferenceEquals(previous, session) ? null : previous;
     }
 
-    public void Unregister(string fullJid, C2sConnection connection)
+    public void EnableResumption(C2sSession session, string resumptionId) => _byResumptionId[resumptionId] = session;
+
+    public void Unregister(C2sSession session)
     {
-        _byFullJid.TryRemove(new KeyValuePair<string, C2sConnection>(fullJid, connection));
-        _bySessionId.TryRemove(connection.SessionId, out _);
+        _byFullJid.TryRemove(new KeyValuePair<string, C2sSession>(session.FullJid, session));
+        _bySessionId.TryRemove(new KeyValuePair<string, C2sSession>(session.SessionId, session));
+        if (session.StreamManagement is { } sm) _byResumptionId.TryRemove(new KeyValuePair<string, C2sSession>(sm.Id, session));
     }
 
-    public C2sConnection? FindBySessionId(string sessionId) => _bySessionId.GetValueOrDefault(sessionId);
+    public C2sSession? FindBySessionId(string sessionId) => _bySessionId.GetValueOrDefault(sessionId);
 
-    public bool IsBound(string fullJid) => _byFullJid.ContainsKey(fullJid);
+    public C2sSession? FindResumable(string resumptionId) => _byResumptionId.GetValueOrDefault(resumptionId);
+
+    /// <summary>Sessions waiting for their terminal to resume them.</summary>
+    public IEnumerable<C2sSession> Detached() => _byResumptionId.Values.Where(s => s.Connection is null);
 
     public int Count => _byFullJid.Count;
 }

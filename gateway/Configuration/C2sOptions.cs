@@ -56,6 +56,14 @@ public sealed class C2sOptions : IValidatableObject
     [Range(1, 86400)]
     public int AuthFailureWindowSeconds { get; set; } = 300;
 
+    /// <summary>XEP-0198: how long a session whose connection was lost waits for its terminal to resume it.</summary>
+    [Range(1, 86400)]
+    public int ResumeTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>XEP-0198: stanzas a client may leave unacknowledged before the stream is closed.</summary>
+    [Range(10, 1_000_000)]
+    public int MaxUnacknowledgedStanzas { get; set; } = 10_000;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!System.Net.IPAddress.TryParse(BindAddress, out _))

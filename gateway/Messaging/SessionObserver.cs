@@ -8,9 +8,9 @@ public sealed class SessionObserver(SessionRegistry sessions, ILogger<SessionObs
 {
     public Task DeliverAsync(string sessionId, Delivery[] deliveries)
     {
-        if (sessions.FindBySessionId(sessionId) is { } connection)
+        if (sessions.FindBySessionId(sessionId) is { } session)
         {
-            _ = connection.WriteDeliveriesAsync(deliveries);
+            _ = session.PushAsync(deliveries);
         }
         else
         {

@@ -15,6 +15,7 @@ public static class Namespaces
     public const string Roster = "jabber:iq:roster";
     public const string DiscoInfo = "http://jabber.org/protocol/disco#info";
     public const string DiscoItems = "http://jabber.org/protocol/disco#items";
+    public const string StreamManagement = "urn:xmpp:sm:3";
     public const string JiveProperties = "http://www.jivesoftware.com/xmlns/xmpp/properties";
     public const string Xml = "http://www.w3.org/XML/1998/namespace";
 }

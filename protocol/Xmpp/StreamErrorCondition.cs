@@ -16,6 +16,7 @@ public enum StreamErrorCondition
     ResourceConstraint,
     RestrictedXml,
     SystemShutdown,
+    UndefinedCondition,
     UnsupportedStanzaType,
     UnsupportedVersion,
 }
@@ -37,6 +38,7 @@ public static class StreamErrorConditionNames
         StreamErrorCondition.ResourceConstraint => "resource-constraint",
         StreamErrorCondition.RestrictedXml => "restricted-xml",
         StreamErrorCondition.SystemShutdown => "system-shutdown",
+        StreamErrorCondition.UndefinedCondition => "undefined-condition",
         StreamErrorCondition.UnsupportedStanzaType => "unsupported-stanza-type",
         StreamErrorCondition.UnsupportedVersion => "unsupported-version",
         _ => "undefined-condition",

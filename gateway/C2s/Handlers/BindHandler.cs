@@ -32,6 +32,6 @@ public sealed class BindHandler : IIqHandler
         var result = connection.ResultFor(iq);
         result.AddElement("bind", Namespaces.Bind).AddElement("jid", text: jid);
         await connection.SendAsync(result);
-        await connection.AttachToUserAsync();
+        await connection.Session!.AttachToUserAsync();
     }
 }

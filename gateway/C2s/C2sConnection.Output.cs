@@ -1,0 +1,226 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Mmss.Gateway.Messaging;
+using Mmss.GrainInterfaces;
+using Mmss.Protocol.Xml;
+using Mmss.Protocol.Xmpp;
+
+namespace Mmss.Gateway.C2s;
+
+/// <summary>Everything the connection writes: stanzas, deliveries, the stream header and features.</summary>
+public sealed partial class C2sConnection
+{
+    // With stream management every stanza is rendered here first and kept until the client acknowledges it.
+    private readonly ArrayBufferWriter<byte> _scratch = new(1024);
+
+    /// <summary>Writes a stanza under the write lock, counting and keeping it when stream management is on (XEP-0198 §4).</summary>
+    private void WriteStanzaLocked(XmlElement element)
+    {
+        if (Sm is not { } sm)
+        {
+            XmlWriter.Write(_output, element, Namespaces.Client);
+            return;
+        }
+        _scratch.ResetWrittenCount();
+        XmlWriter.Write(_scratch, element, Namespaces.Client);
+        CommitLocked(sm, confirmSeq: 0);
+    }
+
+    private void WriteDeliveryLocked(Delivery delivery, C2sSession session, ref List<long>? confirmNow)
+    {
+        // An MMS stays stored until the terminal's ACK/FAIL; the rest is done once written, or once acknowledged.
+        var confirmSeq = delivery.Kind == DeliveryKind.Mms ? 0 : delivery.Seq;
+        if (session.StreamManagement is not { } sm)
+        {
+            DeliveryRenderer.Write(_output, delivery, session.Udn, session.Domain);
+            if (confirmSeq != 0) (confirmNow ??= []).Add(confirmSeq);
+            return;
+        }
+        _scratch.ResetWrittenCount();
+        DeliveryRenderer.Write(_scratch, delivery, session.Udn, session.Domain);
+        CommitLocked(sm, confirmSeq);
+    }
+
+    private void CommitLocked(StreamManagement sm, long confirmSeq)
+    {
+        var stanza = _scratch.WrittenSpan.ToArray();
+        _output.Write(stanza);
+        sm.Sent(stanza, confirmSeq);
+    }
+
+    /// <summary>Writes deliveries for this connection's session (pushed by a user grain, or its backlog).</summary>
+    public async Task WriteDeliveriesAsync(C2sSession session, Delivery[] deliveries)
+    {
+        List<long>? written = null;
+        try
+        {
+            await _writeLock.WaitAsync();
+            try
+            {
+                if (_outputClosed) return;
+                foreach (var delivery in deliveries) WriteDeliveryLocked(delivery, session, ref written);
+                if (session.StreamManagement is not null) _output.Write(StreamManagementRequest);
+                await _output.FlushAsync();
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+            if (written is not null) await session.ConfirmWrittenAsync(written.ToArray());
+        }
+        catch (Exception e)
+        {
+            Log.LogInformation("{FullJid}: writing {Count} deliveries failed, they stay stored: {Reason}", session.FullJid, deliveries.Length, e.Message);
+        }
+    }
+
+    /// <summary>FAIL straight back to the originator for a message refused on arrival (spec 7.5.2, project FAIL table).</summary>
+    public async ValueTask SendFailAsync(string messageId, int failCode)
+    {
+        var notice = new Delivery(0, DeliveryKind.Notice, messageId, "FAIL", "chat", null,
+            [new("MsgType", "3"), new("ReturnCode", failCode.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        await _writeLock.WaitAsync();
+        try
+        {
+            if (_outputClosed) return;
+            if (Sm is { } sm)
+            {
+                _scratch.ResetWrittenCount();
+                DeliveryRenderer.Write(_scratch, notice, Udn!, Domain);
+                CommitLocked(sm, confirmSeq: 0);
+            }
+            else DeliveryRenderer.Write(_output, notice, Udn!, Domain);
+            await _output.FlushAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>XEP-0199 ping from the server to an idle terminal (spec 7.3).</summary>
+    public async ValueTask SendKeepalivePingAsync()
+    {
+        PingSentAt = _services.Time.GetTimestamp();
+        var iq = new XmlElement("iq", Namespaces.Client)
+            .SetAttribute("type", "get")
+            .SetAttribute("id", $"mmss-ping-{Interlocked.Increment(ref _pingCounter)}")
+            .SetAttribute("from", Domain)
+            .SetAttribute("to", FullJid);
+        iq.AddElement("ping", Namespaces.Ping);
+        await SendAsync(iq);
+    }
+
+    public async ValueTask SendAsync(XmlElement element)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            if (_outputClosed) return;
+            WriteStanzaLocked(element);
+            await _output.FlushAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Writes a non-stanza element (SASL, stream management): never counted, never kept.</summary>
+    private async ValueTask SendNonzaAsync(XmlElement element)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            if (_outputClosed) return;
+            XmlWriter.Write(_output, element, Namespaces.Client);
+            await _output.FlushAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask WriteRawAsync(byte[] bytes, bool closeAfter = false)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            if (_outputClosed) return;
+            await _output.WriteAsync(bytes);
+            if (closeAfter) _outputClosed = true;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask WriteHeaderAsync()
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            if (_outputClosed || _headerSent) return;
+            WriteHeaderLocked();
+            await _output.FlushAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void WriteHeaderLocked()
+    {
+        _headerSent = true;
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        XmlWriter.WriteRaw(_output, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='"u8);
+        XmlWriter.WriteString(_output, id);
+        XmlWriter.WriteRaw(_output, "' from='"u8);
+        XmlWriter.WriteEscaped(_output, Domain, escapeQuotes: true);
+        XmlWriter.WriteRaw(_output, "' version='1.0' xml:lang='en'>"u8);
+    }
+
+    private async ValueTask WriteFeaturesAsync()
+    {
+        var features = new List<XmlElement>();
+        if (Udn is null)
+        {
+            if (!IsSecure)
+            {
+                var starttls = new XmlElement("starttls", Namespaces.Tls);
+                if (!_services.Options.AllowPlaintext) starttls.AddElement("required");
+                features.Add(starttls);
+            }
+            if (IsSecure || _services.Options.AllowPlaintext)
+            {
+                var mechanisms = new XmlElement("mechanisms", Namespaces.Sasl);
+                foreach (var name in SaslMechanisms.Offered) mechanisms.AddElement("mechanism", text: name);
+                features.Add(mechanisms);
+            }
+        }
+        else
+        {
+            features.Add(new XmlElement("bind", Namespaces.Bind));
+            var session = new XmlElement("session", Namespaces.Session);
+            session.AddElement("optional");
+            features.Add(session);
+            features.Add(new XmlElement("sm", Namespaces.StreamManagement));
+        }
+        await _writeLock.WaitAsync();
+        try
+        {
+            if (_outputClosed) return;
+            XmlWriter.WriteRaw(_output, "<stream:features>"u8);
+            foreach (var feature in features) XmlWriter.Write(_output, feature, Namespaces.Client);
+            XmlWriter.WriteRaw(_output, "</stream:features>"u8);
+            await _output.FlushAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+}

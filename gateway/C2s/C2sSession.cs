@@ -1,0 +1,118 @@
+using Mmss.Gateway.Messaging;
+using Mmss.GrainInterfaces;
+using Mmss.Protocol.Xmpp;
+
+namespace Mmss.Gateway.C2s;
+
+/// <summary>
+/// A bound session (full JID). Usually it lives and dies with its connection; with XEP-0198 resumption it waits,
+/// connection-less, for the terminal to come back, queueing what arrives meanwhile.
+/// </summary>
+public sealed class C2sSession(C2sServices services, string udn, string domain, string resource, long connectionId)
+{
+    private readonly TaskCompletionSource _attachedToUser = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _userKnowsSession;
+    private int _ended;
+
+    public string Udn { get; } = udn;
+
+    public string Domain { get; } = domain;
+
+    public string FullJid { get; } = $"{udn}@{domain}/{resource}";
+
+    /// <summary>How grains name this session when they push deliveries to this gateway.</summary>
+    public string SessionId { get; } = connectionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The connection now carrying the session; null while it waits for resumption.</summary>
+    public C2sConnection? Connection { get; private set; }
+
+    public StreamManagement? StreamManagement { get; set; }
+
+    /// <summary>When the connection was lost (timestamp); 0 while connected.</summary>
+    public long DetachedAt { get; private set; }
+
+    public bool HasEnded => Volatile.Read(ref _ended) != 0;
+
+    public void AttachConnection(C2sConnection connection)
+    {
+        Connection = connection;
+        DetachedAt = 0;
+    }
+
+    public void DetachConnection(C2sConnection connection, long now)
+    {
+        if (!ReferenceEquals(Connection, connection)) return;
+        Connection = null;
+        DetachedAt = now;
+    }
+
+    /// <summary>
+    /// Tells the user grain where this session is and writes what waited for it. Pushes that arrive meanwhile are
+    /// held until the backlog is written, so the terminal sees everything in order.
+    /// </summary>
+    public async Task AttachToUserAsync()
+    {
+        try
+        {
+            var handle = new SessionHandle(services.Gateway.Id, SessionId, services.Registration.Reference);
+            var backlog = await User.AttachSessionAsync(handle);
+            _userKnowsSession = true;
+            if (backlog.Length > 0 && Connection is { } connection) await connection.WriteDeliveriesAsync(this, backlog);
+        }
+        finally
+        {
+            _attachedToUser.TrySetResult();
+        }
+    }
+
+    /// <summary>Deliveries pushed by the user grain through this gateway's observer.</summary>
+    public async Task PushAsync(Delivery[] deliveries)
+    {
+        await _attachedToUser.Task;
+        if (Connection is { } connection)
+        {
+            await connection.WriteDeliveriesAsync(this, deliveries);
+            return;
+        }
+        if (StreamManagement is { } sm && !HasEnded)
+        {
+            // Kept as unacknowledged stanzas: a resumed stream sends them; an expired session leaves them stored.
+            foreach (var delivery in deliveries)
+            {
+                var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+                DeliveryRenderer.Write(buffer, delivery, Udn, Domain);
+                sm.Sent(buffer.WrittenSpan.ToArray(), delivery.Kind == DeliveryKind.Mms ? 0 : delivery.Seq);
+            }
+        }
+    }
+
+    public async Task ConfirmWrittenAsync(long[] seqs)
+    {
+        if (seqs.Length > 0) await User.ConfirmWrittenAsync(seqs);
+    }
+
+    /// <summary>A new session took this full JID: close this one's connection with conflict, or end it if it has none.</summary>
+    public Task ReplaceAsync() =>
+        Connection is { } connection
+            ? connection.CloseAsync(StreamErrorCondition.Conflict, "replaced by a new session with the same resource")
+            : EndAsync();
+
+    /// <summary>The session is over: the registry forgets it and the user grain stops pushing to it.</summary>
+    public async Task EndAsync()
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0) return;
+        _attachedToUser.TrySetResult();
+        services.Sessions.Unregister(this);
+        if (!_userKnowsSession) return;
+        try
+        {
+            await User.DetachSessionAsync(SessionId);
+        }
+        catch (Exception e)
+        {
+            services.Logger.LogWarning("{FullJid}: could not detach session {SessionId}: {Reason}", FullJid, SessionId, e.Message);
+        }
+    }
+
+    private IUserGrain User => services.Grains.GetGrain<IUserGrain>(Udn);
+}
