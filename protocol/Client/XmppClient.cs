@@ -54,6 +54,23 @@ public sealed class XmppClient : IAsyncDisposable
     public static async Task<XmppClient> LoginAsync(string host, int port, string domain, ISaslClientMechanism mechanism,
         string? resource = null, bool directTls = false, bool useStartTls = true)
     {
+        var client = await AuthenticatedAsync(host, port, domain, mechanism, directTls, useStartTls);
+        try
+        {
+            await client.BindAsync(resource);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Connects, secures the stream and authenticates, stopping before resource binding (e.g. to resume instead).</summary>
+    public static async Task<XmppClient> AuthenticatedAsync(string host, int port, string domain, ISaslClientMechanism mechanism,
+        bool directTls = false, bool useStartTls = true)
+    {
         var client = await ConnectAsync(host, port, directTls);
         try
         {
@@ -61,7 +78,6 @@ public sealed class XmppClient : IAsyncDisposable
             if (!directTls && useStartTls) await client.StartTlsAsync(domain);
             var outcome = await client.AuthenticateAsync(mechanism, domain);
             if (outcome.Name != "success") throw new InvalidOperationException($"authentication failed: {outcome}");
-            await client.BindAsync(resource);
             return client;
         }
         catch
