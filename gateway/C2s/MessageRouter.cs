@@ -34,8 +34,16 @@ public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> l
             var isFail = to.Local.Equals("FAIL", StringComparison.OrdinalIgnoreCase);
             var msgType = JiveProperties.Get(properties, "MsgType") ?? (isFail ? "3" : "2");
             var returnCode = JiveProperties.Get(properties, "ReturnCode");
-            if (!await grains.GetGrain<IUserGrain>(sender).AnswerAsync(id, msgType, returnCode))
-                logger.LogInformation("{Udn} answered {MsgType} to unknown message {MessageId}", sender, msgType, id);
+            try
+            {
+                if (!await grains.GetGrain<IUserGrain>(sender).AnswerAsync(id, msgType, returnCode))
+                    logger.LogInformation("{Udn} answered {MsgType} to unknown message {MessageId}", sender, msgType, id);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The MMS stays stored unanswered, so it is delivered again and the terminal answers again.
+                logger.LogError(e, "{Udn}: answer {MsgType} to {MessageId} could not be recorded", sender, msgType, id);
+            }
             return;
         }
 
@@ -76,11 +84,19 @@ public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> l
             return;
         }
 
-        if (!connection.Services.Domains.IsServed(to.Domain) ||
-            !await grains.GetGrain<IUserGrain>(to.Local).DeliverPlainAsync(
-                new PlainMessage(id, connection.FullJid!, message.Attribute("type"), DeliveryRenderer.Payload(message))))
+        bool delivered;
+        try
         {
-            await connection.SendAsync(StanzaErrors.ServiceUnavailable(message, connection.Domain));
+            delivered = connection.Services.Domains.IsServed(to.Domain) &&
+                        await grains.GetGrain<IUserGrain>(to.Local).DeliverPlainAsync(
+                            new PlainMessage(id, connection.FullJid!, message.Attribute("type"), DeliveryRenderer.Payload(message)));
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Message {MessageId} from {Udn} to {Recipient} could not be stored", id, sender, to.Local);
+            await connection.SendAsync(StanzaErrors.Reply(message, "internal-server-error", "wait", connection.Domain));
+            return;
+        }
+        if (!delivered) await connection.SendAsync(StanzaErrors.ServiceUnavailable(message, connection.Domain));
     }
 }
