@@ -12,14 +12,13 @@ namespace Mmss.Silo.Storage;
 public sealed class SqliteGrainStorage(string name, SqliteDatabase database, IGrainStorageSerializer serializer,
     ILogger<SqliteGrainStorage> logger) : IGrainStorage
 {
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.RunAsync(async connection =>
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.RunAsync(command =>
     {
-            await using var command = connection.CreateCommand();
             command.CommandText = "SELECT etag, payload FROM grain_state WHERE state_name = $s AND grain_id = $g";
             command.Parameters.AddWithValue("$s", stateName);
             command.Parameters.AddWithValue("$g", grainId.ToString());
-            await using var reader = await command.ExecuteReaderAsync();
-            if (!await reader.ReadAsync())
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
             {
                 grainState.State = Activator.CreateInstance<T>();
                 grainState.ETag = null;
@@ -37,9 +36,8 @@ public sealed class SqliteGrainStorage(string name, SqliteDatabase database, IGr
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var payload = serializer.Serialize(grainState.State).ToArray();
-        await database.RunAsync(async connection =>
+        await database.RunAsync(command =>
         {
-            await using var command = connection.CreateCommand();
             long next;
             if (grainState.ETag is null)
             {
@@ -56,23 +54,22 @@ public sealed class SqliteGrainStorage(string name, SqliteDatabase database, IGr
             command.Parameters.AddWithValue("$s", stateName);
             command.Parameters.AddWithValue("$g", grainId.ToString());
             command.Parameters.AddWithValue("$p", payload);
-            if (await command.ExecuteNonQueryAsync() != 1) throw Conflict("write", stateName, grainId, grainState.ETag);
+            if (command.ExecuteNonQuery() != 1) throw Conflict("write", stateName, grainId, grainState.ETag);
             grainState.ETag = next.ToString(System.Globalization.CultureInfo.InvariantCulture);
             grainState.RecordExists = true;
             return true;
         });
     }
 
-    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.RunAsync(async connection =>
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.RunAsync(command =>
     {
             if (grainState.ETag is not null)
             {
-                await using var command = connection.CreateCommand();
                 command.CommandText = "DELETE FROM grain_state WHERE state_name = $s AND grain_id = $g AND etag = $e";
                 command.Parameters.AddWithValue("$s", stateName);
                 command.Parameters.AddWithValue("$g", grainId.ToString());
                 command.Parameters.AddWithValue("$e", ParseEtag(grainState.ETag));
-                if (await command.ExecuteNonQueryAsync() != 1) throw Conflict("clear", stateName, grainId, grainState.ETag);
+                if (command.ExecuteNonQuery() != 1) throw Conflict("clear", stateName, grainId, grainState.ETag);
             }
             grainState.State = Activator.CreateInstance<T>();
             grainState.ETag = null;
