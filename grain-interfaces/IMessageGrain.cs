@@ -5,8 +5,16 @@ public interface IMessageGrain : IGrainWithStringKey
 {
     Task<SubmitOutcome> SubmitAsync(MmsSubmission submission);
 
-    /// <summary>The recipient answered ACK (MsgType 2) or FAIL (MsgType 3); relayed to the originator.</summary>
+    /// <summary>
+    /// The recipient answered ACK (MsgType 2) or FAIL (MsgType 3): relayed to the originator, or, for a group
+    /// message, counted towards the one aggregated answer. Interleaves, so that thousands of member answers are
+    /// stored concurrently rather than one after another.
+    /// </summary>
+    [Orleans.Concurrency.AlwaysInterleave]
     Task AnswerAsync(string recipient, string msgType, string? returnCode);
+
+    /// <summary>Late housekeeping from the expiry sweep: aggregate if still owed, send the last report, drop member rows.</summary>
+    Task SweepAsync();
 
     /// <summary>The recipient never took the message within its TTL: FAIL 5 to the originator.</summary>
     Task ExpireAsync(string recipient);
@@ -14,5 +22,8 @@ public interface IMessageGrain : IGrainWithStringKey
 
 public static class MessageKey
 {
+    /// <summary>Mailbox-store owner of a group message's member answers.</summary>
+    public const string OutcomeOwnerPrefix = "message:";
+
     public static string For(string sender, string messageId) => sender + "/" + messageId;
 }

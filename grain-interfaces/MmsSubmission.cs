@@ -3,6 +3,8 @@ namespace Mmss.GrainInterfaces;
 /// <summary>An MMS as the originator sent it (spec 7.5.1); the grain decides whether it is well formed.</summary>
 /// <param name="MsgType">the MsgType property as sent, null when absent.</param>
 /// <param name="Payload">the stanza's child elements, UTF-8 XML, carried to the recipient unchanged.</param>
+/// <param name="MsgGroup">the MsgGroup property as sent, null when absent.</param>
+/// <param name="DeliveryReport">the vendor property DeliveryReport=true: the sender wants MsgType 101 reports.</param>
 [GenerateSerializer, Immutable]
 public sealed record MmsSubmission(
     [property: Id(0)] string MessageId,
@@ -10,4 +12,6 @@ public sealed record MmsSubmission(
     [property: Id(2)] string Recipient,
     [property: Id(3)] string? MsgType,
     [property: Id(4)] string? StanzaType,
-    [property: Id(5)] byte[] Payload);
+    [property: Id(5)] byte[] Payload,
+    [property: Id(6)] string? MsgGroup = null,
+    [property: Id(7)] bool DeliveryReport = false);

@@ -19,6 +19,10 @@ public sealed class MailboxOptions
     [Range(1, 3600)]
     public int ExpirySweepSeconds { get; set; } = 60;
 
+    /// <summary>A group message's sender gets its one aggregated answer when every member has answered or after this long.</summary>
+    [Range(1, 24 * 3600)]
+    public int GroupAggregationSeconds { get; set; } = 30;
+
     /// <summary>A gateway that has not refreshed its directory entry for this long is counted gone.</summary>
     [Range(5, 3600)]
     public int GatewayExpirySeconds { get; set; } = 90;

@@ -6,14 +6,18 @@ namespace Mmss.Grains;
 
 /// <summary>
 /// One MMS, keyed "sender/messageId": submitted once whatever the retries, answered by its recipient, relayed to
-/// its originator, or expired.
+/// its originator, or expired. Group messages (the other part of this class) fan out and aggregate.
 /// </summary>
-public sealed class MessageGrain(
+public sealed partial class MessageGrain(
     [PersistentState("message", StorageNames.Default)] IPersistentState<MessageState> state,
+    IMailboxStore store,
     IOptions<MailboxOptions> options,
     TimeProvider time,
     ILogger<MessageGrain> logger) : Grain, IMessageGrain
 {
+    // AnswerAsync interleaves; every change of the persisted state goes through this gate so writes never overlap.
+    private readonly SemaphoreSlim _stateGate = new(1, 1);
+
     private string Sender => this.GetPrimaryKeyString()[..this.GetPrimaryKeyString().IndexOf('/')];
 
     private string MessageId => this.GetPrimaryKeyString()[(this.GetPrimaryKeyString().IndexOf('/') + 1)..];
@@ -37,35 +41,76 @@ public sealed class MessageGrain(
 
         var expiresAt = time.GetUtcNow().AddSeconds(options.Value.TtlSeconds);
         var recipient = GrainFactory.GetGrain<IUserGrain>(submission.Recipient);
-        if (!await recipient.AcceptMmsAsync(Sender, submission, expiresAt))
-            return SubmitOutcome.Failed(FailCode.RecipientUnknown, $"recipient {submission.Recipient} is unknown");
-        state.State.Recipient = submission.Recipient;
-        state.State.ContentHash = hash;
-        state.State.ExpiresAt = expiresAt;
-        await state.WriteStateAsync();
-        return SubmitOutcome.Stored("stored for the recipient");
+        if (await recipient.AcceptMmsAsync(Sender, submission, expiresAt))
+        {
+            await UpdateStateAsync(s =>
+            {
+                s.Recipient = submission.Recipient;
+                s.ContentHash = hash;
+                s.ExpiresAt = expiresAt;
+            });
+            return SubmitOutcome.Stored("stored for the recipient");
+        }
+        if (await GrainFactory.GetGrain<IGroupGrain>(submission.Recipient).GetAsync() is { } group)
+        {
+            return await SubmitToGroupAsync(submission, group, hash, expiresAt);
+        }
+        return SubmitOutcome.Failed(FailCode.RecipientUnknown, $"recipient {submission.Recipient} is unknown");
     }
 
     public async Task AnswerAsync(string recipient, string msgType, string? returnCode)
     {
-        if (state.State.AnswerMsgType == msgType && state.State.AnswerReturnCode == returnCode) return;
-        await NotifySenderAsync(msgType, returnCode);
-        state.State.Recipient ??= recipient;
-        state.State.AnswerMsgType = msgType;
-        state.State.AnswerReturnCode = returnCode;
-        await state.WriteStateAsync();
+        if (state.State.Group is not null)
+        {
+            await MemberAnsweredAsync(recipient, msgType, returnCode);
+            return;
+        }
+        await _stateGate.WaitAsync();
+        try
+        {
+            if (state.State.AnswerMsgType == msgType && state.State.AnswerReturnCode == returnCode) return;
+            await NotifySenderAsync(msgType, returnCode);
+            state.State.Recipient ??= recipient;
+            state.State.AnswerMsgType = msgType;
+            state.State.AnswerReturnCode = returnCode;
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _stateGate.Release();
+        }
     }
 
     public async Task ExpireAsync(string recipient)
     {
+        if (state.State.Group is not null)
+        {
+            await MemberAnsweredAsync(recipient, MmsRules.FailType, FailCode.Expired.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
         if (state.State.AnswerMsgType is not null || state.State.Expired) return;
         logger.LogInformation("MMS {MessageId} from {Sender} to {Recipient} expired: FAIL 5", MessageId, Sender, recipient);
         await NotifySenderAsync(MmsRules.FailType, FailCode.Expired.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        state.State.Expired = true;
-        await state.WriteStateAsync();
+        await UpdateStateAsync(s => s.Expired = true);
+    }
+
+    private async Task UpdateStateAsync(Action<MessageState> change)
+    {
+        await _stateGate.WaitAsync();
+        try
+        {
+            change(state.State);
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _stateGate.Release();
+        }
     }
 
     private Task NotifySenderAsync(string msgType, string? returnCode) =>
-        GrainFactory.GetGrain<IUserGrain>(Sender).NotifyAsync(MessageId, MmsRules.NoticeSender(msgType),
-            MmsRules.NoticeProperties(msgType, returnCode), time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
+        NotifySenderAsync(MmsRules.NoticeSender(msgType), MmsRules.NoticeProperties(msgType, returnCode));
+
+    private Task NotifySenderAsync(string from, IReadOnlyList<KeyValuePair<string, string>> properties) =>
+        GrainFactory.GetGrain<IUserGrain>(Sender).NotifyAsync(MessageId, from, properties, time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
 }

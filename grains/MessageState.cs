@@ -16,4 +16,19 @@ public sealed class MessageState
     [Id(4)] public string? AnswerReturnCode { get; set; }
 
     [Id(5)] public bool Expired { get; set; }
+
+    /// <summary>The GDN of a group message; null for one-to-one.</summary>
+    [Id(6)] public string? Group { get; set; }
+
+    /// <summary>The members it was sent to (the sender excluded), fixed when it was sent.</summary>
+    [Id(7)] public List<string>? Members { get; set; }
+
+    [Id(8)] public DateTimeOffset AggregateAt { get; set; }
+
+    /// <summary>The one aggregated answer has gone to the sender.</summary>
+    [Id(9)] public bool Aggregated { get; set; }
+
+    [Id(10)] public bool ReportRequested { get; set; }
+
+    [Id(11)] public bool FinalReportSent { get; set; }
 }

@@ -10,11 +10,15 @@ public sealed partial class UserGrain
 
     private async ValueTask<List<MailboxEntry>> MailboxAsync() => _mailbox ??= [.. await store.LoadAsync(Udn)];
 
-    public async Task<bool> AcceptMmsAsync(string sender, MmsSubmission submission, DateTimeOffset expiresAt)
+    public async Task<bool> AcceptMmsAsync(string sender, MmsSubmission submission, DateTimeOffset expiresAt,
+        IReadOnlyList<KeyValuePair<string, string>>? addedProperties = null)
     {
         if (state.State.Credentials is null) return false;
+        var mailbox = await MailboxAsync();
+        // A message grain that resumes a fan-out after a crash must not store a second copy.
+        if (mailbox.Exists(e => e.Kind == DeliveryKind.Mms && e.From == sender && e.MessageId == submission.MessageId)) return true;
         await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, sender, submission.StanzaType,
-            submission.Payload, null, expiresAt, Answered: false));
+            submission.Payload, addedProperties, expiresAt, Answered: false));
         return true;
     }
 

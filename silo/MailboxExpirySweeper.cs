@@ -27,7 +27,10 @@ public sealed class MailboxExpirySweeper(IMailboxStore store, IGrainFactory grai
                     var owners = await store.FindOwnersWithExpiredAsync(time.GetUtcNow(), BatchSize);
                     foreach (var owner in owners)
                     {
-                        await grains.GetGrain<IUserGrain>(owner).ExpireAsync();
+                        if (owner.StartsWith(MessageKey.OutcomeOwnerPrefix, StringComparison.Ordinal))
+                            await grains.GetGrain<IMessageGrain>(owner[MessageKey.OutcomeOwnerPrefix.Length..]).SweepAsync();
+                        else
+                            await grains.GetGrain<IUserGrain>(owner).ExpireAsync();
                     }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)

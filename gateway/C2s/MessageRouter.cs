@@ -60,7 +60,8 @@ public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> l
                 return;
             }
             var submission = new MmsSubmission(id, sender, to.Local, JiveProperties.Get(properties, "MsgType"),
-                message.Attribute("type"), DeliveryRenderer.Payload(message));
+                message.Attribute("type"), DeliveryRenderer.Payload(message), JiveProperties.Get(properties, "MsgGroup"),
+                string.Equals(JiveProperties.Get(properties, "DeliveryReport"), "true", StringComparison.OrdinalIgnoreCase));
             SubmitOutcome outcome;
             try
             {

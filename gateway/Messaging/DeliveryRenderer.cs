@@ -31,9 +31,35 @@ public static class DeliveryRenderer
         XmlWriter.WriteRaw(output, "'"u8);
         if (delivery.StanzaType is { } type) Attribute(output, " type='"u8, type);
         XmlWriter.WriteRaw(output, ">"u8);
-        if (delivery.Payload is { } payload) XmlWriter.WriteRaw(output, payload);
-        if (delivery.Properties is { } properties) XmlWriter.Write(output, JiveProperties.Build(properties), Namespaces.Client);
+        WriteContent(output, delivery);
         XmlWriter.WriteRaw(output, "</message>"u8);
+    }
+
+    private static ReadOnlySpan<byte> PropertiesEnd => "</properties>"u8;
+
+    /// <summary>
+    /// The payload, with the delivery's properties added: inside the sender's &lt;properties/&gt; when it has one
+    /// (MsgGroup on a member's copy), else as a &lt;properties/&gt; of their own (notices).
+    /// </summary>
+    private static void WriteContent(IBufferWriter<byte> output, Delivery delivery)
+    {
+        var payload = delivery.Payload is { } bytes ? bytes.AsSpan() : default;
+        if (delivery.Properties is not { Count: > 0 } properties)
+        {
+            XmlWriter.WriteRaw(output, payload);
+            return;
+        }
+        // The payload was written by our own writer, so the Jive element closes with exactly this tag.
+        var end = payload.LastIndexOf(PropertiesEnd);
+        if (end < 0)
+        {
+            XmlWriter.WriteRaw(output, payload);
+            XmlWriter.Write(output, JiveProperties.Build(properties), Namespaces.Client);
+            return;
+        }
+        XmlWriter.WriteRaw(output, payload[..end]);
+        foreach (var property in JiveProperties.Build(properties).Elements) XmlWriter.Write(output, property, Namespaces.JiveProperties);
+        XmlWriter.WriteRaw(output, payload[end..]);
     }
 
     private static void Attribute(IBufferWriter<byte> output, ReadOnlySpan<byte> opening, string value)

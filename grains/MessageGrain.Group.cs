@@ -1,0 +1,209 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Mmss.GrainInterfaces;
+
+namespace Mmss.Grains;
+
+/// <summary>
+/// Group messages (spec "Group message", project decision "Group ACK aggregation"): one copy per member, member answers
+/// stored one row each, and exactly one aggregated answer to the sender, plus MsgType 101 reports when asked.
+/// </summary>
+public sealed partial class MessageGrain
+{
+    private Dictionary<string, (string MsgType, string? ReturnCode)>? _outcomes;
+    private readonly HashSet<string> _recording = [];
+    private HashSet<string>? _members;
+    private IGrainTimer? _window;
+
+    private string OutcomeOwner => MessageKey.OutcomeOwnerPrefix + this.GetPrimaryKeyString();
+
+    private async Task<SubmitOutcome> SubmitToGroupAsync(MmsSubmission submission, GroupProfile group, byte[] hash, DateTimeOffset expiresAt)
+    {
+        if (!group.Members.Contains(Sender))
+            return SubmitOutcome.Failed(FailCode.NotAllowed, $"{Sender} is not a member of group {group.Gdn}");
+        var members = group.Members.Where(m => m != Sender).Distinct().ToList();
+        if (members.Count == 0) return SubmitOutcome.Failed(FailCode.RecipientUnknown, $"group {group.Gdn} has no other members");
+
+        // Known in memory before the fan-out: members may answer (interleaved) before it has finished.
+        var aggregateAt = time.GetUtcNow().AddSeconds(options.Value.GroupAggregationSeconds);
+        state.State.Recipient = group.Gdn;
+        state.State.Group = group.Gdn;
+        state.State.Members = members;
+        state.State.ExpiresAt = expiresAt;
+        state.State.AggregateAt = aggregateAt;
+        state.State.ReportRequested = submission.DeliveryReport;
+        _members = [.. members];
+        await LoadOutcomesAsync();
+
+        // spec 6.5.2: each copy names its group; MsgGroup is added when the sender left it out.
+        IReadOnlyList<KeyValuePair<string, string>>? added = submission.MsgGroup is null ? [new("MsgGroup", group.Gdn)] : null;
+        var accepted = await Task.WhenAll(members.Select(m => GrainFactory.GetGrain<IUserGrain>(m).AcceptMmsAsync(Sender, submission, expiresAt, added)));
+
+        // Written once every copy is stored: a crash before this makes a retry fan out again, which members ignore.
+        await UpdateStateAsync(s => s.ContentHash = hash);
+        StartWindow(aggregateAt);
+        var unknown = members.Where((_, i) => !accepted[i]).ToArray();
+        foreach (var member in unknown)
+        {
+            await MemberAnsweredAsync(member, MmsRules.FailType, FailCode.RecipientUnknown.ToString(CultureInfo.InvariantCulture));
+        }
+        logger.LogInformation("Group MMS {MessageId} from {Sender} to {Group}: {Count} copies stored", MessageId, Sender, group.Gdn, members.Count - unknown.Length);
+        return SubmitOutcome.Stored($"stored for {members.Count - unknown.Length} members of {group.Gdn}");
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Group is not null && !state.State.Aggregated) StartWindow(state.State.AggregateAt);
+        await base.OnActivateAsync(cancellationToken);
+    }
+
+    private void StartWindow(DateTimeOffset aggregateAt)
+    {
+        if (_window is not null) return;
+        var due = aggregateAt - time.GetUtcNow();
+        if (due < TimeSpan.Zero) due = TimeSpan.Zero;
+        _window = this.RegisterGrainTimer(_ => WindowClosedAsync(), new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    private async Task WindowClosedAsync()
+    {
+        await LoadOutcomesAsync();
+        await AggregateIfOwedAsync(windowClosed: true);
+    }
+
+    private async Task MemberAnsweredAsync(string member, string msgType, string? returnCode)
+    {
+        await LoadOutcomesAsync();
+        // Duplicate answers (a second ACK, ACK 2 after ACK 1) are ignored: the member has settled.
+        if (!_members!.Contains(member) || _outcomes!.ContainsKey(member) || !_recording.Add(member)) return;
+        try
+        {
+            await store.AppendAsync(OutcomeOwner, new MailboxEntry(0, DeliveryKind.Notice, MessageId, member, null, null,
+                MmsRules.NoticeProperties(msgType, returnCode), state.State.ExpiresAt, Answered: true));
+            _outcomes[member] = (msgType, returnCode);
+        }
+        finally
+        {
+            _recording.Remove(member);
+        }
+        if (_outcomes.Count < _members.Count) return;
+        if (!state.State.Aggregated) await AggregateIfOwedAsync(windowClosed: false);
+        else await FinalReportIfOwedAsync();
+    }
+
+    private async Task AggregateIfOwedAsync(bool windowClosed)
+    {
+        await _stateGate.WaitAsync();
+        try
+        {
+            if (state.State.Aggregated) return;
+            var outcomes = _outcomes!;
+            var acknowledged = outcomes.Values.Any(o => o.MsgType == MmsRules.AckType);
+            string msgType, returnCode;
+            if (acknowledged)
+            {
+                (msgType, returnCode) = (MmsRules.AckType, "1");
+            }
+            else
+            {
+                // No member took it: the code most members failed with; none answered at all → 255 (unspecified).
+                msgType = MmsRules.FailType;
+                returnCode = outcomes.Values.Where(o => o.MsgType == MmsRules.FailType && o.ReturnCode is not null)
+                    .GroupBy(o => o.ReturnCode!).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+                    .Select(g => g.Key).FirstOrDefault() ?? FailCode.Unspecified.ToString(CultureInfo.InvariantCulture);
+            }
+            logger.LogInformation("Group MMS {MessageId} from {Sender}: {Answered}/{Members} answered{Window}; sender gets {MsgType}/{ReturnCode}",
+                MessageId, Sender, outcomes.Count, _members!.Count, windowClosed ? " when the window closed" : "", msgType, returnCode);
+            await NotifySenderAsync(msgType, returnCode);
+            var settled = outcomes.Count == _members.Count;
+            if (state.State.ReportRequested) await NotifySenderAsync(state.State.Group!, Report());
+            state.State.Aggregated = true;
+            state.State.AnswerMsgType = msgType;
+            state.State.AnswerReturnCode = returnCode;
+            state.State.FinalReportSent = settled;
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _stateGate.Release();
+        }
+        if (state.State.FinalReportSent || !state.State.ReportRequested) await DropOutcomesIfSettledAsync();
+    }
+
+    private async Task FinalReportIfOwedAsync()
+    {
+        if (!state.State.ReportRequested || state.State.FinalReportSent)
+        {
+            await DropOutcomesIfSettledAsync();
+            return;
+        }
+        await _stateGate.WaitAsync();
+        try
+        {
+            if (state.State.FinalReportSent) return;
+            await NotifySenderAsync(state.State.Group!, Report());
+            state.State.FinalReportSent = true;
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _stateGate.Release();
+        }
+        await DropOutcomesIfSettledAsync();
+    }
+
+    /// <summary>Vendor extension MsgType 101 (spec 8.1): who has the message, who refused it, who has not answered.</summary>
+    private IReadOnlyList<KeyValuePair<string, string>> Report()
+    {
+        var outcomes = _outcomes!;
+        var delivered = outcomes.Where(o => o.Value.MsgType == MmsRules.AckType).Select(o => o.Key).Order(StringComparer.Ordinal);
+        var failed = outcomes.Where(o => o.Value.MsgType != MmsRules.AckType).Select(o => o.Key).Order(StringComparer.Ordinal);
+        var pending = _members!.Where(m => !outcomes.ContainsKey(m)).Order(StringComparer.Ordinal);
+        return
+        [
+            new("MsgType", "101"),
+            new("Delivered", string.Join(',', delivered)),
+            new("Failed", string.Join(',', failed)),
+            new("Pending", string.Join(',', pending)),
+        ];
+    }
+
+    public async Task SweepAsync()
+    {
+        if (state.State.Group is null) return;
+        await LoadOutcomesAsync();
+        await AggregateIfOwedAsync(windowClosed: true);
+        if (time.GetUtcNow() >= state.State.ExpiresAt)
+        {
+            // The message's life is over: whoever has not answered never will.
+            if (state.State.ReportRequested && !state.State.FinalReportSent) await FinalReportIfOwedAsync();
+            await DropOutcomeRowsAsync();
+        }
+    }
+
+    private async Task DropOutcomesIfSettledAsync()
+    {
+        if (_outcomes!.Count == _members!.Count) await DropOutcomeRowsAsync();
+    }
+
+    private async Task DropOutcomeRowsAsync()
+    {
+        var rows = await store.LoadAsync(OutcomeOwner);
+        await Task.WhenAll(rows.Select(r => store.RemoveAsync(OutcomeOwner, r.Seq)));
+    }
+
+    private async Task LoadOutcomesAsync()
+    {
+        if (_outcomes is not null && _members is not null) return;
+        _members ??= [.. state.State.Members ?? []];
+        var outcomes = new Dictionary<string, (string, string?)>();
+        foreach (var row in await store.LoadAsync(OutcomeOwner))
+        {
+            var properties = row.Properties ?? [];
+            var msgType = properties.FirstOrDefault(p => p.Key == "MsgType").Value ?? MmsRules.FailType;
+            var returnCode = properties.FirstOrDefault(p => p.Key == "ReturnCode").Value;
+            outcomes.TryAdd(row.From, (msgType, returnCode));
+        }
+        _outcomes ??= outcomes;
+    }
+}
