@@ -31,6 +31,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             {
                 o.RedeliverAfterSeconds = 3600;
                 o.ExpirySweepSeconds = 3600;
+                o.GroupAggregationSeconds = 2;
             });
             silo.AddMmssGrainServices();
         }

@@ -1,0 +1,190 @@
+using System.Text;
+using Mmss.GrainInterfaces;
+
+namespace Mmss.Grains.Tests;
+
+/// <summary>Talk-group messages on a two-silo cluster (aggregation window: 2 s in this cluster).</summary>
+[Collection(ClusterCollection.Name)]
+public class GroupMessage_Tests(ClusterFixture fixture)
+{
+    private static readonly StoredCredentials NoCredentials = new(
+        new StoredScramSecret([1], 1, [1], [1]), new StoredScramSecret([1], 1, [1], [1]), new Dictionary<string, byte[]>(), new byte[32]);
+
+    private IGrainFactory Grains => fixture.Cluster.Client;
+
+    private readonly RecordingObserver _observer = new();
+    private ISessionObserver? _reference;
+
+    private async Task<ISessionObserver> ReferenceAsync()
+    {
+        if (_reference is not null) return _reference;
+        _reference = Grains.CreateObjectReference<ISessionObserver>(_observer);
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("group-gateway", _reference);
+        return _reference;
+    }
+
+    private async Task GroupAsync(string gdn, params string[] members)
+    {
+        await Task.WhenAll(members.Select(m => Grains.GetGrain<IUserGrain>(m).ProvisionAsync("Unit " + m, NoCredentials)));
+        await Grains.GetGrain<IGroupGrain>(gdn).SetAsync("Group " + gdn, members);
+    }
+
+    private async Task<Delivery[]> OnlineAsync(string udn) =>
+        await Grains.GetGrain<IUserGrain>(udn).AttachSessionAsync(new SessionHandle("group-gateway", "s-" + udn, await ReferenceAsync()));
+
+    private Task<SubmitOutcome> SendAsync(string sender, string gdn, string id, bool report = false, string? msgGroup = null) =>
+        Grains.GetGrain<IMessageGrain>(MessageKey.For(sender, id)).SubmitAsync(
+            new MmsSubmission(id, sender, gdn, "1", null, Encoding.UTF8.GetBytes("<body>to all</body>"), msgGroup, report));
+
+    private Task AnswerAsync(string member, string id, string msgType, string code) =>
+        Grains.GetGrain<IUserGrain>(member).AnswerAsync(id, msgType, code);
+
+    /// <summary>Pushes from one user grain arrive in order: once this sentinel is seen, nothing else was pushed before it.</summary>
+    private async Task<List<Delivery>> DrainAsync(string udn)
+    {
+        var sentinel = "sentinel-" + Guid.NewGuid().ToString("N");
+        await Grains.GetGrain<IUserGrain>(udn).NotifyAsync(sentinel, "ACK", [new("MsgType", "2")], DateTimeOffset.UtcNow.AddHours(1));
+        var seen = new List<Delivery>();
+        while (true)
+        {
+            var next = await _observer.NextAsync("s-" + udn);
+            if (next.MessageId == sentinel) return seen;
+            seen.Add(next);
+        }
+    }
+
+    private static string? Property(Delivery delivery, string name) =>
+        delivery.Properties?.FirstOrDefault(p => p.Key == name).Value;
+
+    [Fact]
+    public async Task Every_other_member_gets_one_copy_naming_the_group_online_or_offline()
+    {
+        await GroupAsync("g1", "g1-s", "g1-on", "g1-off");
+        await OnlineAsync("g1-s");
+        await OnlineAsync("g1-on");
+        Assert.True((await SendAsync("g1-s", "g1", "g1-m")).Accepted);
+
+        var copy = await _observer.NextAsync("s-g1-on");
+        Assert.Equal((DeliveryKind.Mms, "g1-m", "g1-s"), (copy.Kind, copy.MessageId, copy.From));
+        Assert.Equal("g1", Property(copy, "MsgGroup"));
+        var backlog = await OnlineAsync("g1-off");
+        Assert.Single(backlog, d => d.MessageId == "g1-m" && Property(d, "MsgGroup") == "g1");
+        Assert.DoesNotContain(await DrainAsync("g1-s"), d => d.Kind == DeliveryKind.Mms);
+    }
+
+    [Fact]
+    public async Task MsgGroup_already_named_by_the_sender_is_not_added_again()
+    {
+        await GroupAsync("g2", "g2-s", "g2-a");
+        await OnlineAsync("g2-a");
+        await SendAsync("g2-s", "g2", "g2-m", msgGroup: "g2");
+        Assert.Null((await _observer.NextAsync("s-g2-a")).Properties);
+    }
+
+    [Fact]
+    public async Task Sender_gets_exactly_one_ack_when_every_member_has_answered()
+    {
+        await GroupAsync("g3", "g3-s", "g3-a", "g3-b");
+        await OnlineAsync("g3-s");
+        await SendAsync("g3-s", "g3", "g3-m");
+        await AnswerAsync("g3-a", "g3-m", "2", "1");
+        await AnswerAsync("g3-b", "g3-m", "3", "4");
+        await AnswerAsync("g3-b", "g3-m", "3", "4");
+        var outcome = await _observer.NextAsync("s-g3-s");
+        Assert.Equal(("ACK", "2", "1"), (outcome.From, Property(outcome, "MsgType"), Property(outcome, "ReturnCode")));
+        await Grains.GetGrain<IMessageGrain>(MessageKey.For("g3-s", "g3-m")).SweepAsync();
+        Assert.Empty(await DrainAsync("g3-s"));
+    }
+
+    [Fact]
+    public async Task Window_closes_with_a_silent_member_and_one_ack_goes_out()
+    {
+        await GroupAsync("g4", "g4-s", "g4-a", "g4-silent");
+        await OnlineAsync("g4-s");
+        await SendAsync("g4-s", "g4", "g4-m");
+        await AnswerAsync("g4-a", "g4-m", "2", "1");
+        var outcome = await _observer.NextAsync("s-g4-s", TimeSpan.FromSeconds(20));
+        Assert.Equal(("ACK", "1"), (outcome.From, Property(outcome, "ReturnCode")));
+    }
+
+    [Fact]
+    public async Task When_every_member_fails_the_sender_gets_fail_with_the_most_frequent_code()
+    {
+        await GroupAsync("g5", "g5-s", "g5-a", "g5-b", "g5-c");
+        await OnlineAsync("g5-s");
+        await SendAsync("g5-s", "g5", "g5-m");
+        await AnswerAsync("g5-a", "g5-m", "3", "10");
+        await AnswerAsync("g5-b", "g5-m", "3", "4");
+        await AnswerAsync("g5-c", "g5-m", "3", "10");
+        var outcome = await _observer.NextAsync("s-g5-s");
+        Assert.Equal(("FAIL", "3", "10"), (outcome.From, Property(outcome, "MsgType"), Property(outcome, "ReturnCode")));
+    }
+
+    [Fact]
+    public async Task Delivery_report_comes_at_aggregation_and_again_when_the_last_member_settles()
+    {
+        await GroupAsync("g6", "g6-s", "g6-a", "g6-b");
+        await OnlineAsync("g6-s");
+        await SendAsync("g6-s", "g6", "g6-m", report: true);
+        await AnswerAsync("g6-a", "g6-m", "2", "1");
+        // Two pushes from one grain: the answer and the report, in whichever order they arrive.
+        var pair = new[] { await _observer.NextAsync("s-g6-s", TimeSpan.FromSeconds(20)), await _observer.NextAsync("s-g6-s") };
+        var ack = Assert.Single(pair, d => Property(d, "MsgType") == "2");
+        Assert.Equal("ACK", ack.From);
+        var first = Assert.Single(pair, d => Property(d, "MsgType") == "101");
+        Assert.Equal(("g6", "g6-m"), (first.From, first.MessageId));
+        Assert.Equal(("g6-a", "", "g6-b"), (Property(first, "Delivered"), Property(first, "Failed"), Property(first, "Pending")));
+
+        await AnswerAsync("g6-b", "g6-m", "3", "4");
+        var last = await _observer.NextAsync("s-g6-s");
+        Assert.Equal(("g6-a", "g6-b", ""), (Property(last, "Delivered"), Property(last, "Failed"), Property(last, "Pending")));
+    }
+
+    [Fact]
+    public async Task Non_member_gets_fail_2_and_a_group_without_other_members_fail_1()
+    {
+        await GroupAsync("g7", "g7-a", "g7-b");
+        await Grains.GetGrain<IUserGrain>("g7-out").ProvisionAsync("outsider", NoCredentials);
+        Assert.Equal(FailCode.NotAllowed, (await SendAsync("g7-out", "g7", "g7-m")).FailCode);
+        await GroupAsync("g7-alone", "g7-a");
+        Assert.Equal(FailCode.RecipientUnknown, (await SendAsync("g7-a", "g7-alone", "g7-m2")).FailCode);
+    }
+
+    [Fact]
+    public async Task Membership_changes_apply_to_messages_sent_afterwards()
+    {
+        await GroupAsync("g8", "g8-s", "g8-old");
+        await SendAsync("g8-s", "g8", "g8-before");
+        await GroupAsync("g8", "g8-s", "g8-new");
+        await SendAsync("g8-s", "g8", "g8-after");
+        Assert.Equal(["g8-before"], (await OnlineAsync("g8-old")).Select(d => d.MessageId));
+        Assert.Equal(["g8-after"], (await OnlineAsync("g8-new")).Select(d => d.MessageId));
+    }
+
+    [Fact]
+    public async Task The_same_id_to_a_group_twice_is_fanned_out_once()
+    {
+        await GroupAsync("g9", "g9-s", "g9-a");
+        await SendAsync("g9-s", "g9", "g9-m");
+        await SendAsync("g9-s", "g9", "g9-m");
+        Assert.Single(await OnlineAsync("g9-a"), d => d.MessageId == "g9-m");
+    }
+
+    [Fact]
+    public async Task Thousand_members_each_get_exactly_one_copy_and_the_sender_one_aggregated_ack()
+    {
+        var members = Enumerable.Range(0, 1000).Select(i => $"k-{i}").ToArray();
+        await GroupAsync("g10", ["g10-s", .. members]);
+        await OnlineAsync("g10-s");
+        foreach (var chunk in members.Chunk(100)) await Task.WhenAll(chunk.Select(OnlineAsync));
+        await SendAsync("g10-s", "g10", "g10-m");
+
+        var copies = await Task.WhenAll(members.Select(m => _observer.NextAsync("s-" + m, TimeSpan.FromSeconds(30))));
+        Assert.All(copies, c => Assert.Equal("g10-m", c.MessageId));
+        await Task.WhenAll(members.Select(m => AnswerAsync(m, "g10-m", "2", "1")));
+        var outcome = await _observer.NextAsync("s-g10-s", TimeSpan.FromSeconds(30));
+        Assert.Equal(("ACK", "1"), (outcome.From, Property(outcome, "ReturnCode")));
+        foreach (var member in members.Take(50)) Assert.Empty(await DrainAsync(member));
+        Assert.Empty(await DrainAsync("g10-s"));
+    }
+}
