@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Mmss.Gateway.Attachments;
 using Mmss.Gateway.C2s;
 using Mmss.Gateway.Configuration;
 using Mmss.Gateway.Hosting;
@@ -24,6 +25,7 @@ builder.Services.AddSingleton<Provisioner>();
 builder.Services.AddSingleton<SeedFileApplier>();
 builder.Services.AddHostedService<SeedFileHostedService>();
 builder.Services.AddC2s();
+builder.Services.AddAttachments(dataDirectory);
 builder.WebHost.ConfigureKestrel((context, kestrel) => kestrel.ConfigureMmssListeners(context.Configuration));
 
 var app = builder.Build();
@@ -35,4 +37,5 @@ app.Logger.LogInformation("Serving domains {Domains} (default {Default}); data i
 
 app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
 app.MapAdminEndpoints();
+app.MapAttachmentEndpoints();
 await app.RunAsync();

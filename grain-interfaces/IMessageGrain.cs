@@ -13,6 +13,16 @@ public interface IMessageGrain : IGrainWithStringKey
     [Orleans.Concurrency.AlwaysInterleave]
     Task AnswerAsync(string recipient, string msgType, string? returnCode);
 
+    /// <summary>
+    /// The sender uploaded these files for this message id (spec 7.4.1). Interleaves, so that a submit waiting for an
+    /// upload still in flight sees it arrive.
+    /// </summary>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task RecordUploadAsync(string[] fileNames);
+
+    /// <summary>Who may download this message's attachments: its sender and its recipients (group members included).</summary>
+    Task<AttachmentAccess> GetAttachmentAccessAsync();
+
     /// <summary>Late housekeeping from the expiry sweep: aggregate if still owed, send the last report, drop member rows.</summary>
     Task SweepAsync();
 

@@ -5,6 +5,7 @@ namespace Mmss.GrainInterfaces;
 /// <param name="Payload">the stanza's child elements, UTF-8 XML, carried to the recipient unchanged.</param>
 /// <param name="MsgGroup">the MsgGroup property as sent, null when absent.</param>
 /// <param name="DeliveryReport">the vendor property DeliveryReport=true: the sender wants MsgType 101 reports.</param>
+/// <param name="Attach">the attach property as sent: file names uploaded before the MMS, comma separated.</param>
 [GenerateSerializer, Immutable]
 public sealed record MmsSubmission(
     [property: Id(0)] string MessageId,
@@ -14,4 +15,5 @@ public sealed record MmsSubmission(
     [property: Id(4)] string? StanzaType,
     [property: Id(5)] byte[] Payload,
     [property: Id(6)] string? MsgGroup = null,
-    [property: Id(7)] bool DeliveryReport = false);
+    [property: Id(7)] bool DeliveryReport = false,
+    [property: Id(8)] string? Attach = null);

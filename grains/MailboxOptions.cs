@@ -23,6 +23,10 @@ public sealed class MailboxOptions
     [Range(1, 24 * 3600)]
     public int GroupAggregationSeconds { get; set; } = 30;
 
+    /// <summary>An MMS naming attachments waits this long for an upload still in flight before FAIL 3.</summary>
+    [Range(0, 600)]
+    public int AttachmentGraceSeconds { get; set; } = 10;
+
     /// <summary>A gateway that has not refreshed its directory entry for this long is counted gone.</summary>
     [Range(5, 3600)]
     public int GatewayExpirySeconds { get; set; } = 90;

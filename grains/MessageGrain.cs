@@ -39,6 +39,9 @@ public sealed partial class MessageGrain(
             return SubmitOutcome.Stored("duplicate of a stored message");
         }
 
+        if (await MissingAttachmentAsync(submission.Attach) is { } missing)
+            return SubmitOutcome.Failed(FailCode.AttachmentMissing, $"attachment '{missing}' was not uploaded for this message");
+
         var expiresAt = time.GetUtcNow().AddSeconds(options.Value.TtlSeconds);
         var recipient = GrainFactory.GetGrain<IUserGrain>(submission.Recipient);
         if (await recipient.AcceptMmsAsync(Sender, submission, expiresAt))

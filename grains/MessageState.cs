@@ -31,4 +31,7 @@ public sealed class MessageState
     [Id(10)] public bool ReportRequested { get; set; }
 
     [Id(11)] public bool FinalReportSent { get; set; }
+
+    /// <summary>Files the sender uploaded for this message id (spec 7.4.1).</summary>
+    [Id(12)] public List<string> Uploads { get; set; } = [];
 }

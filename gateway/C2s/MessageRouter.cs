@@ -61,7 +61,8 @@ public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> l
             }
             var submission = new MmsSubmission(id, sender, to.Local, JiveProperties.Get(properties, "MsgType"),
                 message.Attribute("type"), DeliveryRenderer.Payload(message), JiveProperties.Get(properties, "MsgGroup"),
-                string.Equals(JiveProperties.Get(properties, "DeliveryReport"), "true", StringComparison.OrdinalIgnoreCase));
+                string.Equals(JiveProperties.Get(properties, "DeliveryReport"), "true", StringComparison.OrdinalIgnoreCase),
+                JiveProperties.Get(properties, "attach"));
             SubmitOutcome outcome;
             try
             {

@@ -7,6 +7,9 @@ public sealed class ServerFixture : IAsyncLifetime
     {
         ["Mmss__C2s__MaxStanzaBytes"] = "65536",
         ["Mmss__C2s__MaxAuthFailuresPerUser"] = "8",
+        ["Mmss__Attachments__MaxFileBytes"] = (4 * 1024 * 1024).ToString(),
+        ["Mmss__Attachments__MaxFilesPerMessage"] = "3",
+        ["Mmss__Mailbox__AttachmentGraceSeconds"] = "2",
     });
 
     public async Task InitializeAsync()

@@ -1,0 +1,62 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Mmss.Gateway.C2s;
+using Mmss.Protocol.Sasl;
+
+namespace Mmss.Gateway.Attachments;
+
+/// <summary>
+/// Who is asking, since terminals send no HTTP credentials (spec 7.4): the address of a live authenticated XMPP session
+/// of an allowed UDN, or HTTP Basic credentials of one, as the configured policy permits.
+/// </summary>
+public sealed class AttachmentAccessCheck(IOptions<AttachmentOptions> options, ConnectionTracker connections, CredentialStore credentials)
+{
+    /// <summary>Null when the request may act as one of <paramref name="allowed"/>, else why not.</summary>
+    public async Task<string?> RefusalAsync(HttpContext http, IReadOnlyCollection<string> allowed)
+    {
+        var policy = options.Value.AccessPolicy;
+        if (policy == "Open") return null;
+        if (TryBasic(http, out var udn, out var password))
+        {
+            if (!allowed.Contains(udn)) return $"{udn} may not access this message's attachments";
+            var stored = await credentials.LookupAsync(udn);
+            return stored is not null && stored.Username == udn && SaslCredentialDeriver.Verify(stored, password)
+                ? null
+                : $"wrong credentials for {udn}";
+        }
+        if (policy == "Credentials") return "HTTP Basic credentials are required";
+        var address = Normalize(http.Connection.RemoteIpAddress);
+        foreach (var connection in connections.Snapshot())
+        {
+            if (connection.IsBound && connection.Udn is { } session && allowed.Contains(session) &&
+                Normalize(IPAddress.TryParse(connection.RemoteAddress, out var ip) ? ip : null) == address)
+            {
+                return null;
+            }
+        }
+        return $"no live XMPP session of {string.Join(" or ", allowed.Take(3))}{(allowed.Count > 3 ? " ..." : "")} from {address}";
+    }
+
+    private static bool TryBasic(HttpContext http, out string udn, out string password)
+    {
+        udn = password = "";
+        var header = http.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return false;
+        try
+        {
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+            var colon = decoded.IndexOf(':');
+            if (colon <= 0) return false;
+            (udn, password) = (decoded[..colon], decoded[(colon + 1)..]);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static string? Normalize(IPAddress? address) =>
+        address is null ? null : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+}
