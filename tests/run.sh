@@ -9,10 +9,17 @@ fast=false
 
 install_prerequisites() {
   # Debian's slixmpp is the third-party client of the interop tests; it runs under /usr/bin/python3.
-  if ! /usr/bin/python3 -c "import slixmpp" >/dev/null 2>&1; then
+  local packages=()
+  /usr/bin/python3 -c "import slixmpp" >/dev/null 2>&1 || packages+=(python3-slixmpp)
+  command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+  if [ ${#packages[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq python3-slixmpp >/dev/null
+    apt-get install -y -qq "${packages[@]}" >/dev/null
+  fi
+  # s3rver: a real S3-protocol server on 127.0.0.1 for the S3 attachment store's tests (started by the tests).
+  if [ ! -f tests/s3/node_modules/s3rver/bin/s3rver.js ]; then
+    npm install --no-save --no-audit --no-fund --prefix tests/s3 s3rver@3.7.1 >/dev/null
   fi
 }
 

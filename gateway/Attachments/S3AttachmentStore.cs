@@ -91,17 +91,29 @@ public sealed class S3AttachmentStore : IAttachmentStore, IDisposable
 
     public async Task CopyToAsync(AttachmentKey key, long offset, long count, Stream destination, CancellationToken cancellationToken)
     {
-        // Not retried: once bytes have gone to the client a retry would corrupt the response.
+        // A presigned GET with a plain Range header: the SDK's ranged GetObject first sends a ranged HEAD, which some
+        // S3 servers answer 206 and the SDK then takes for an error. Not retried: once bytes have gone to the client a
+        // retry would corrupt the response.
         try
         {
-            await _client.GetObjectAsync(new GetObjectArgs().WithBucket(_bucket).WithObject(key.Path).WithOffsetAndLength(offset, count)
-                .WithCallbackStream(async (stream, token) => await stream.CopyToAsync(destination, 128 * 1024, token)), cancellationToken);
+            var url = await _client.PresignedGetObjectAsync(new PresignedGetObjectArgs().WithBucket(_bucket).WithObject(key.Path).WithExpiry(300));
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(offset, offset + count - 1);
+            using var response = await Downloads.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if (!response.IsSuccessStatusCode) throw new HttpRequestException($"S3 answered {(int)response.StatusCode}", null, response.StatusCode);
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            await body.CopyToAsync(destination, 128 * 1024, cancellationToken);
         }
         catch (Exception e) when (IsTransient(e))
         {
             throw new AttachmentStoreUnavailableException("S3 read failed", e);
         }
     }
+
+    private static readonly HttpClient Downloads = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
 
     public async Task<int> PruneAsync(DateTimeOffset storedBefore, CancellationToken cancellationToken)
     {
