@@ -198,4 +198,64 @@ public class Attachment_Tests(ServerFixture fixture)
             Assert.Equal(f.Content, await (await DownloadAsync("6801", f.Id, "f.bin", Basic("6801", "pw"))).Content.ReadAsByteArrayAsync());
         }
     }
+
+    [Fact]
+    public async Task Daily_upload_allowance_per_user_gives_413_once_used_up()
+    {
+        await UsersAsync("6811");
+        var auth = Basic("6811", "pw");
+        var threeMiB = new byte[3 * 1024 * 1024];
+        Assert.Equal(HttpStatusCode.OK, (await UploadAsync(SpecMultipart.Body("6811", "day-1", ("a.bin", threeMiB)), auth)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await UploadAsync(SpecMultipart.Body("6811", "day-2", ("b.bin", threeMiB)), auth)).StatusCode);
+        var refused = await UploadAsync(SpecMultipart.Body("6811", "day-3", ("c.bin", threeMiB)), auth);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await DownloadAsync("6811", "day-3", "c.bin", auth)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Request_over_the_size_limit_is_refused_with_413_before_it_is_read()
+    {
+        await UsersAsync("6821");
+        var body = SpecMultipart.Body("6821", "req-1", ("a.bin", new byte[14 * 1024 * 1024]));
+        HttpResponseMessage response;
+        try
+        {
+            response = await UploadAsync(body, Basic("6821", "pw"));
+        }
+        catch (HttpRequestException)
+        {
+            // The server may answer and close before the client has finished sending; the answer is then read raw.
+            using var tcp = new System.Net.Sockets.TcpClient("127.0.0.1", Server.HttpPort);
+            var stream = tcp.GetStream();
+            var head = Encoding.ASCII.GetBytes($"POST /attachment HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={SpecMultipart.Boundary}\r\nContent-Length: {body.Length}\r\n\r\n");
+            await stream.WriteAsync(head);
+            var reply = new byte[64];
+            var read = await stream.ReadAsync(reply);
+            Assert.Contains(" 413 ", Encoding.ASCII.GetString(reply, 0, read));
+            return;
+        }
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Local_store_prunes_files_stored_before_the_cutoff_only()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "mmss-prune-" + Guid.NewGuid().ToString("N")[..8]);
+        var store = new Mmss.Gateway.Attachments.LocalAttachmentStore(root);
+        try
+        {
+            var old = new Mmss.Gateway.Attachments.AttachmentKey("1", "old", "a.bin");
+            var fresh = new Mmss.Gateway.Attachments.AttachmentKey("1", "fresh", "b.bin");
+            await store.PutAsync(old, new MemoryStream([1]), CancellationToken.None);
+            await store.PutAsync(fresh, new MemoryStream([2]), CancellationToken.None);
+            File.SetLastWriteTimeUtc(Path.Combine(root, old.Path), DateTime.UtcNow.AddDays(-30));
+            Assert.Equal(1, await store.PruneAsync(DateTimeOffset.UtcNow.AddDays(-14), CancellationToken.None));
+            Assert.Null(await store.GetLengthAsync(old, CancellationToken.None));
+            Assert.Equal(1, await store.GetLengthAsync(fresh, CancellationToken.None));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }

@@ -9,6 +9,8 @@ public sealed class ServerFixture : IAsyncLifetime
         ["Mmss__C2s__MaxAuthFailuresPerUser"] = "8",
         ["Mmss__Attachments__MaxFileBytes"] = (4 * 1024 * 1024).ToString(),
         ["Mmss__Attachments__MaxFilesPerMessage"] = "3",
+        ["Mmss__Attachments__MaxDailyBytesPerUser"] = (8 * 1024 * 1024).ToString(),
+        ["Mmss__Attachments__MaxRequestBytes"] = (13 * 1024 * 1024).ToString(),
         ["Mmss__Mailbox__AttachmentGraceSeconds"] = "2",
     });
 
