@@ -12,12 +12,7 @@ public class StreamManagement_Tests(ServerFixture fixture)
 {
     private EmbeddedServer Server => fixture.Server;
 
-    private async Task<(string Mo, string Mt)> TwoUsersAsync(string prefix)
-    {
-        await Server.ProvisionUserAsync(prefix + "1", "pw");
-        await Server.ProvisionUserAsync(prefix + "2", "pw");
-        return (prefix + "1", prefix + "2");
-    }
+    private Task<(string Mo, string Mt)> TwoUsersAsync(string prefix) => Server.ProvisionPairAsync(prefix);
 
     private static async Task<XmlElement> EnableAsync(XmppClient client, bool resume)
     {

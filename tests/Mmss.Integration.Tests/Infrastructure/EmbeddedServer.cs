@@ -148,6 +148,14 @@ public sealed class EmbeddedServer : IAsyncDisposable
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"provisioning {udn}: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
+    /// <summary>Two users, prefix+"1" (the originator) and prefix+"2" (the recipient), password "pw".</summary>
+    public async Task<(string Mo, string Mt)> ProvisionPairAsync(string prefix)
+    {
+        await ProvisionUserAsync(prefix + "1", "pw");
+        await ProvisionUserAsync(prefix + "2", "pw");
+        return (prefix + "1", prefix + "2");
+    }
+
     public Task<XmppClient> LoginAsync(string udn, string password, string mechanism = "SCRAM-SHA-1", string? resource = null, bool directTls = false) =>
         XmppClient.LoginAsync("127.0.0.1", directTls ? TlsPort : C2sPort, Domain, Mechanism(mechanism, udn, password), resource, directTls);
 
