@@ -12,7 +12,8 @@ namespace Mmss.Protocol.Xml;
 /// </summary>
 public static class XmlParser
 {
-    private const string XmlnsUri = "http://www.w3.org/2000/xmlns/";
+    /// <summary>No stanza of this protocol needs more attributes (namespace declarations included) on one element.</summary>
+    public const int MaxAttributes = 64;
 
     public static XmlElement ParseStanza(ReadOnlySequence<byte> bytes, NamespaceScope scope)
     {
@@ -172,6 +173,9 @@ public static class XmlParser
                 if (rawValue.Contains('<')) throw XmppStreamException.NotWellFormed("'<' in an attribute value");
                 _pos += close + 1;
                 var attrName = s.Slice(attrStart, attrLength);
+                // Bounds the duplicate check below, which is quadratic in the number of attributes.
+                if (_rawAttributes.Count + _bindings.Count >= MaxAttributes)
+                    throw new XmppStreamException(StreamErrorCondition.PolicyViolation, $"more than {MaxAttributes} attributes on one element");
                 foreach (var (ps, pl, _) in _rawAttributes)
                 {
                     if (s.Slice(ps, pl).SequenceEqual(attrName)) throw XmppStreamException.NotWellFormed("duplicate attribute");

@@ -180,4 +180,13 @@ public class Xml_Framing_Tests
         var error = Assert.Throws<XmppStreamException>(() => framer.TryReadToken(deep, out _, out _));
         Assert.Equal(StreamErrorCondition.PolicyViolation, error.Condition);
     }
+
+    [Fact]
+    public void Element_with_too_many_attributes_is_a_policy_violation()
+    {
+        var attributes = string.Concat(Enumerable.Range(0, XmlParser.MaxAttributes + 1).Select(i => $" a{i}='x'"));
+        var error = Assert.Throws<XmppStreamException>(() =>
+            XmlParser.ParseStanza(Encoding.UTF8.GetBytes($"<message{attributes}/>"), new NamespaceScope("jabber:client")));
+        Assert.Equal(StreamErrorCondition.PolicyViolation, error.Condition);
+    }
 }
