@@ -41,9 +41,12 @@ public sealed class XmppClient : IAsyncDisposable
 
     public bool IsSecure => _stream is SslStream;
 
-    public static async Task<XmppClient> ConnectAsync(string host, int port, bool directTls = false, CancellationToken cancellationToken = default)
+    /// <param name="localAddress">the source address, so that a load tool can spread connections over 127.0.0.x.</param>
+    public static async Task<XmppClient> ConnectAsync(string host, int port, bool directTls = false, CancellationToken cancellationToken = default,
+        System.Net.IPAddress? localAddress = null)
     {
-        var tcp = new TcpClient { NoDelay = true };
+        var tcp = localAddress is null ? new TcpClient() : new TcpClient(new System.Net.IPEndPoint(localAddress, 0));
+        tcp.NoDelay = true;
         await tcp.ConnectAsync(host, port, cancellationToken);
         Stream stream = tcp.GetStream();
         if (directTls) stream = await HandshakeAsync(stream, host, cancellationToken);
@@ -52,9 +55,9 @@ public sealed class XmppClient : IAsyncDisposable
 
     /// <summary>Connects, secures the stream, authenticates and binds: what a terminal does at power-on.</summary>
     public static async Task<XmppClient> LoginAsync(string host, int port, string domain, ISaslClientMechanism mechanism,
-        string? resource = null, bool directTls = false, bool useStartTls = true)
+        string? resource = null, bool directTls = false, bool useStartTls = true, System.Net.IPAddress? localAddress = null)
     {
-        var client = await AuthenticatedAsync(host, port, domain, mechanism, directTls, useStartTls);
+        var client = await AuthenticatedAsync(host, port, domain, mechanism, directTls, useStartTls, localAddress);
         try
         {
             await client.BindAsync(resource);
@@ -69,9 +72,9 @@ public sealed class XmppClient : IAsyncDisposable
 
     /// <summary>Connects, secures the stream and authenticates, stopping before resource binding (e.g. to resume instead).</summary>
     public static async Task<XmppClient> AuthenticatedAsync(string host, int port, string domain, ISaslClientMechanism mechanism,
-        bool directTls = false, bool useStartTls = true)
+        bool directTls = false, bool useStartTls = true, System.Net.IPAddress? localAddress = null)
     {
-        var client = await ConnectAsync(host, port, directTls);
+        var client = await ConnectAsync(host, port, directTls, CancellationToken.None, localAddress);
         try
         {
             await client.OpenStreamAsync(domain);

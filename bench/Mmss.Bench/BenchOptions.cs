@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Net;
+
+namespace Mmss.Bench;
+
+/// <summary>Command-line settings: `--name value` pairs, every one with a default.</summary>
+public sealed class BenchOptions
+{
+    public string Scenario { get; private set; } = "roundtrip";
+    public string Host { get; private set; } = "127.0.0.1";
+    public int Port { get; private set; } = 5222;
+    public string Domain { get; private set; } = "localhost";
+    public string UserPrefix { get; private set; } = "b";
+    public string Password { get; private set; } = "pw";
+    public string Mechanism { get; private set; } = "PLAIN";
+    public bool Tls { get; private set; }
+    public int Connections { get; private set; } = 20;
+    public int Window { get; private set; } = 1;
+    public double Seconds { get; private set; } = 10;
+    public double WarmupSeconds { get; private set; } = 2;
+    public int LoginConcurrency { get; private set; } = 8;
+    /// <summary>"mmss": MMS with Jive properties answered by ACK to ACK@domain; "xmpp": a chat message answered by a chat message.</summary>
+    public string Mode { get; private set; } = "mmss";
+    public bool Register { get; private set; }
+    public int? ServerPid { get; private set; }
+    public string Label { get; private set; } = "server";
+    public string? Json { get; private set; }
+    public IReadOnlyList<IPAddress> SourceAddresses { get; private set; } = [IPAddress.Loopback];
+    public IReadOnlyList<string> Inputs { get; private set; } = [];
+    public string? Out { get; private set; }
+    public string? Svg { get; private set; }
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            var value = args[i + 1];
+            switch (args[i])
+            {
+                case "--scenario": o.Scenario = value; break;
+                case "--host": o.Host = value; break;
+                case "--port": o.Port = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--domain": o.Domain = value; break;
+                case "--users": o.UserPrefix = value; break;
+                case "--password": o.Password = value; break;
+                case "--mechanism": o.Mechanism = value; break;
+                case "--tls": o.Tls = bool.Parse(value); break;
+                case "-n": case "--connections": o.Connections = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "-w": case "--window": o.Window = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--seconds": o.Seconds = double.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--warmup": o.WarmupSeconds = double.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--login-concurrency": o.LoginConcurrency = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--mode": o.Mode = value; break;
+                case "--register": o.Register = bool.Parse(value); break;
+                case "--server-pid": o.ServerPid = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--label": o.Label = value; break;
+                case "--json": o.Json = value; break;
+                case "--inputs": o.Inputs = value.Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--out": o.Out = value; break;
+                case "--svg": o.Svg = value; break;
+                case "--source-addresses":
+                    o.SourceAddresses = value.Split(',').Select(IPAddress.Parse).ToArray();
+                    break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+        return o;
+    }
+
+    public string User(int index) => $"{UserPrefix}{index}";
+}

@@ -1,0 +1,21 @@
+namespace Mmss.Bench;
+
+/// <summary>One scenario's figures against one server; written as JSON, read back by the report.</summary>
+public sealed record BenchResult
+{
+    public string Label { get; init; } = "";
+    public string Scenario { get; init; } = "";
+    public int Connections { get; init; }
+    public int Window { get; init; }
+    public double Seconds { get; init; }
+    public double? RoundTripsPerSecond { get; init; }
+    public double? P50Ms { get; init; }
+    public double? P99Ms { get; init; }
+    public double? P999Ms { get; init; }
+    public double? ServerCpuMsPerRoundTrip { get; init; }
+    public double? LoginsPerSecond { get; init; }
+    public double? LoginP50Ms { get; init; }
+    public double? LoginP99Ms { get; init; }
+    public double? RssPerConnectionBytes { get; init; }
+    public double? IdleCpuPercent { get; init; }
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using Mmss.Protocol.Client;
+using Mmss.Protocol.Xml;
+using Mmss.Protocol.Xmpp;
+
+namespace Mmss.Bench;
+
+public sealed class Scenarios(BenchOptions options)
+{
+    private readonly Terminals _terminals = new(options);
+    private readonly ServerProcess _server = new(options.ServerPid);
+
+    public async Task<BenchResult> RunAsync()
+    {
+        if (options.Register) await _terminals.RegisterAllAsync(options.Connections);
+        return options.Scenario switch
+        {
+            "register" => new BenchResult { Label = options.Label, Scenario = "register", Connections = options.Connections },
+            "login" => await LoginStormAsync(),
+            "roundtrip" => await RoundTripAsync(),
+            "idle" => await IdleAsync(),
+            _ => throw new ArgumentException($"unknown scenario {options.Scenario}"),
+        };
+    }
+
+    /// <summary>Scenario 1: N logins (TLS if asked, SASL, bind) with bounded concurrency.</summary>
+    private async Task<BenchResult> LoginStormAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        var (clients, times) = await _terminals.LoginAllAsync(options.Connections);
+        var elapsed = clock.Elapsed.TotalSeconds;
+        await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+        return new BenchResult
+        {
+            Label = options.Label, Scenario = "login", Connections = options.Connections, Seconds = elapsed,
+            LoginsPerSecond = options.Connections / elapsed, LoginP50Ms = Percentiles.Of(times, 50), LoginP99Ms = Percentiles.Of(times, 99),
+        };
+    }
+
+    /// <summary>Scenario 4: hold N authenticated connections; the server's memory per connection and its CPU at rest.</summary>
+    private async Task<BenchResult> IdleAsync()
+    {
+        var before = _server.RssBytes();
+        var (clients, _) = await _terminals.LoginAllAsync(options.Connections);
+        await Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds));
+        var cpuStart = _server.CpuSeconds();
+        await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
+        var cpu = _server.CpuSeconds() - cpuStart;
+        var after = _server.RssBytes();
+        await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+        return new BenchResult
+        {
+            Label = options.Label, Scenario = "idle", Connections = options.Connections, Seconds = options.Seconds,
+            RssPerConnectionBytes = (after - before) / (double)options.Connections, IdleCpuPercent = 100 * cpu / options.Seconds,
+        };
+    }
+
+    /// <summary>
+    /// Scenario 2: N/2 sender/receiver pairs; each sender keeps W messages in flight, each receiver answers each one
+    /// (MMSS: ACK to ACK@domain, relayed by the server; XMPP peers: a chat message straight back).
+    /// </summary>
+    private async Task<BenchResult> RoundTripAsync()
+    {
+        var (clients, _) = await _terminals.LoginAllAsync(options.Connections);
+        var pairs = options.Connections / 2;
+        var stop = new CancellationTokenSource();
+        var clock = Stopwatch.StartNew();
+        var warmup = TimeSpan.FromSeconds(options.WarmupSeconds);
+        var end = warmup + TimeSpan.FromSeconds(options.Seconds);
+        var latencies = new List<double>[pairs];
+        var completed = new long[pairs];
+        double cpuAtStart = 0;
+        var cpuTimer = Task.Run(async () =>
+        {
+            await Task.Delay(warmup);
+            cpuAtStart = _server.CpuSeconds();
+        });
+
+        var tasks = new List<Task>();
+        for (var p = 0; p < pairs; p++)
+        {
+            var pair = p;
+            latencies[pair] = [];
+            var sender = clients[2 * pair];
+            var receiver = clients[2 * pair + 1];
+            tasks.Add(AnswerAsync(receiver, options.User(2 * pair), stop.Token));
+            tasks.Add(SendAsync(pair, sender, options.User(2 * pair + 1), clock, warmup, end, latencies[pair], completed, stop.Token));
+        }
+        await Task.Delay(end);
+        var cpu = _server.CpuSeconds() - cpuAtStart;
+        await cpuTimer;
+        await stop.CancelAsync();
+        await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+        await Task.WhenAll(tasks.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+
+        var all = latencies.SelectMany(l => l).ToList();
+        all.Sort();
+        var roundTrips = completed.Sum();
+        return new BenchResult
+        {
+            Label = options.Label, Scenario = $"roundtrip-w{options.Window}", Connections = options.Connections, Window = options.Window,
+            Seconds = options.Seconds, RoundTripsPerSecond = roundTrips / options.Seconds,
+            P50Ms = Percentiles.Of(all, 50), P99Ms = Percentiles.Of(all, 99), P999Ms = Percentiles.Of(all, 99.9),
+            ServerCpuMsPerRoundTrip = options.ServerPid is null || roundTrips == 0 ? null : 1000 * cpu / roundTrips,
+        };
+    }
+
+    private string Outgoing(string id, string to) => options.Mode == "mmss"
+        ? $"<message id='{id}' to='{to}@{options.Domain}'><properties xmlns='{Namespaces.JiveProperties}'><property><name>MsgType</name><value type='string'>1</value></property><property><name>MsgText</name><value type='string'>load</value></property></properties><body>dGh1bWI=</body></message>"
+        : $"<message id='{id}' to='{to}@{options.Domain}' type='chat'><body>load</body></message>";
+
+    private async Task SendAsync(int pair, XmppClient sender, string receiver, Stopwatch clock, TimeSpan warmup, TimeSpan end,
+        List<double> latencies, long[] completed, CancellationToken stop)
+    {
+        var sentAt = new Dictionary<string, long>();
+        var sequence = 0;
+        try
+        {
+            for (var i = 0; i < options.Window; i++)
+            {
+                var id = $"{pair}-{sequence++}";
+                sentAt[id] = Stopwatch.GetTimestamp();
+                await sender.SendRawAsync(Outgoing(id, receiver));
+            }
+            while (!stop.IsCancellationRequested)
+            {
+                var answer = await sender.ReadAsync(TimeSpan.FromSeconds(120));
+                if (answer is null) return;
+                if (answer.Name != "message" || answer.Attribute("id") is not { } answered || !sentAt.Remove(answered, out var started)) continue;
+                var now = clock.Elapsed;
+                if (now >= warmup && now < end)
+                {
+                    latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    completed[pair]++;
+                }
+                if (now >= end) continue;
+                var id = $"{pair}-{sequence++}";
+                sentAt[id] = Stopwatch.GetTimestamp();
+                await sender.SendRawAsync(Outgoing(id, receiver));
+            }
+        }
+        catch (Exception) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task AnswerAsync(XmppClient receiver, string sender, CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var message = await receiver.ReadAsync(TimeSpan.FromSeconds(120));
+                if (message is null) return;
+                if (message.Name != "message" || message.Attribute("id") is not { } id) continue;
+                await receiver.SendRawAsync(options.Mode == "mmss"
+                    ? $"<message id='{id}' to='ACK@{options.Domain}' type='chat'><properties xmlns='{Namespaces.JiveProperties}'><property><name>MsgType</name><value type='string'>2</value></property><property><name>ReturnCode</name><value type='string'>1</value></property></properties></message>"
+                    : $"<message id='{id}' to='{sender}@{options.Domain}' type='chat'><body>ack</body></message>");
+            }
+        }
+        catch (Exception) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using Mmss.Bench;
+using Mmss.Integration.Tests.Infrastructure;
+
+namespace Mmss.Integration.Tests;
+
+/// <summary>The load tool, run for a second with a handful of connections, so that it cannot rot.</summary>
+[Collection(ServerCollection.Name)]
+public class Bench_Smoke_Tests(ServerFixture fixture)
+{
+    private async Task<BenchResult> RunAsync(params string[] scenario)
+    {
+        for (var i = 0; i < 4; i++) await fixture.Server.ProvisionUserAsync($"smoke{i}", "pw");
+        string[] common = ["--port", fixture.Server.C2sPort.ToString(), "--domain", EmbeddedServer.Domain, "--users", "smoke", "--tls", "true",
+            "--seconds", "1", "--warmup", "0.5", "-n", "4", "--server-pid", fixture.Server.ProcessId!.Value.ToString(), "--label", "mmss"];
+        return await new Scenarios(BenchOptions.Parse([.. scenario, .. common])).RunAsync();
+    }
+
+    [Fact]
+    public async Task Round_trip_scenario_measures_mms_and_ack_round_trips()
+    {
+        var result = await RunAsync("--scenario", "roundtrip", "-w", "2");
+        Assert.True(result.RoundTripsPerSecond > 0, "no round trip completed");
+        Assert.True(result.P50Ms > 0);
+        Assert.NotNull(result.ServerCpuMsPerRoundTrip);
+    }
+
+    [Fact]
+    public async Task Login_and_idle_scenarios_report_their_figures()
+    {
+        var logins = await RunAsync("--scenario", "login");
+        Assert.True(logins.LoginsPerSecond > 0);
+        var idle = await RunAsync("--scenario", "idle");
+        Assert.NotNull(idle.RssPerConnectionBytes);
+    }
+
+    [Fact]
+    public void Report_writes_a_table_with_ratios_and_a_chart()
+    {
+        var dir = Directory.CreateTempSubdirectory("mmss-report-").FullName;
+        var inputs = new[] { ("mmss", 300.0), ("prosody", 200.0) }.Select(r =>
+        {
+            var path = Path.Combine(dir, r.Item1 + ".json");
+            File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(
+                new BenchResult { Label = r.Item1, Scenario = "roundtrip-w1", Connections = 10, RoundTripsPerSecond = r.Item2, P50Ms = 1 },
+                System.Text.Json.JsonSerializerOptions.Web));
+            return path;
+        }).ToArray();
+        Report.Write(inputs, Path.Combine(dir, "r.md"), Path.Combine(dir, "r.svg"));
+        Assert.Contains("300 (1.50× best peer)", File.ReadAllText(Path.Combine(dir, "r.md")));
+        Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(dir, "r.svg")));
+        Directory.Delete(dir, recursive: true);
+    }
+}
