@@ -5,6 +5,8 @@
 # round-trip scenario), LOGINS, IDLE (connections held idle), RUN (seconds measured), WARMUP (seconds before).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Thousands of idle connections need file descriptors; children (Prosody as its own user too) inherit this.
+ulimit -n 65536
 N=${N:-200}
 LOGINS=${LOGINS:-300}
 IDLE=${IDLE:-2000}

@@ -12,7 +12,7 @@ namespace Mmss.Silo.Storage;
 public sealed class SqliteGrainStorage(string name, SqliteDatabase database, IGrainStorageSerializer serializer,
     ILogger<SqliteGrainStorage> logger) : IGrainStorage
 {
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.RunAsync(command =>
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.ReadAsync(command =>
     {
             command.CommandText = "SELECT etag, payload FROM grain_state WHERE state_name = $s AND grain_id = $g";
             command.Parameters.AddWithValue("$s", stateName);

@@ -33,7 +33,7 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, Serializer<Mailb
         return command.ExecuteNonQuery();
     });
 
-    public Task<IReadOnlyList<MailboxEntry>> LoadAsync(string owner) => database.RunAsync<IReadOnlyList<MailboxEntry>>(command =>
+    public Task<IReadOnlyList<MailboxEntry>> LoadAsync(string owner) => database.ReadAsync<IReadOnlyList<MailboxEntry>>(command =>
     {
         command.CommandText = "SELECT seq, entry FROM mailbox WHERE owner = $o ORDER BY seq";
         command.Parameters.AddWithValue("$o", owner);
@@ -46,7 +46,7 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, Serializer<Mailb
         return entries;
     });
 
-    public Task<IReadOnlyList<string>> FindOwnersWithExpiredAsync(DateTimeOffset now, int limit) => database.RunAsync<IReadOnlyList<string>>(command =>
+    public Task<IReadOnlyList<string>> FindOwnersWithExpiredAsync(DateTimeOffset now, int limit) => database.ReadAsync<IReadOnlyList<string>>(command =>
     {
         command.CommandText = "SELECT DISTINCT owner FROM mailbox WHERE expires_at <= $n LIMIT $l";
         command.Parameters.AddWithValue("$n", now.ToUnixTimeMilliseconds());
