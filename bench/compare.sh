@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Thousands of idle connections need file descriptors; children (Prosody as its own user too) inherit this.
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"
 N=${N:-200}
 LOGINS=${LOGINS:-300}
 IDLE=${IDLE:-2000}
