@@ -80,7 +80,8 @@ ssl = { key = "$work/prosody/localhost.key", certificate = "$work/prosody/localh
 VirtualHost "localhost"
 CFG
 chown -R prosody "$work/prosody"
-runuser -u prosody -- prosody --config "$work/prosody/prosody.cfg.lua" > "$work/prosody/out" 2>&1 &
+# setpriv, not runuser: runuser applies PAM limits, which would drop the descriptor limit back to 1024.
+setpriv --reuid=prosody --regid=prosody --init-groups prosody --config "$work/prosody/prosody.cfg.lua" > "$work/prosody/out" 2>&1 &
 wait_port $PROSODY_PORT
 prosody_pid=$(pgrep -f "lua.*prosody --config $work" | head -1)
 run_scenarios prosody $PROSODY_PORT "$prosody_pid" xmpp false
@@ -113,12 +114,13 @@ modules:
   mod_register: {ip_access: all, access: register, access_from: all}
 CFG
 chown -R ejabberd "$work/ejabberd"
-ejabberdctl --config-dir "$work/ejabberd/conf" --logs "$work/ejabberd/logs" --spool "$work/ejabberd/spool" foreground > "$work/ejabberd/out" 2>&1 &
+as_ejabberd() { HOME=/var/lib/ejabberd setpriv --reuid=ejabberd --regid=ejabberd --init-groups "$@"; }
+as_ejabberd ejabberdctl --config-dir "$work/ejabberd/conf" --logs "$work/ejabberd/logs" --spool "$work/ejabberd/spool" foreground > "$work/ejabberd/out" 2>&1 &
 server_pid=$!
 wait_port $EJABBERD_PORT
 ejabberd_pid=$(pgrep -f "beam.smp.*$work/ejabberd/spool" | head -1)
 run_scenarios ejabberd $EJABBERD_PORT "$ejabberd_pid" xmpp true
-ejabberdctl --config-dir "$work/ejabberd/conf" --logs "$work/ejabberd/logs" --spool "$work/ejabberd/spool" stop >/dev/null 2>&1 || true
+as_ejabberd ejabberdctl --config-dir "$work/ejabberd/conf" --logs "$work/ejabberd/logs" --spool "$work/ejabberd/spool" stop >/dev/null 2>&1 || true
 stop_server
 
 # --- the report: every figure with its ratio to the best peer
