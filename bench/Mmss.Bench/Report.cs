@@ -26,7 +26,7 @@ public static class Report
                     var v = value(row);
                     var peers = rows.Where(r => r.Label != "mmss" && r.Label != "forwarder").Select(value).Where(x => x is not null).Select(x => x!.Value).ToList();
                     var best = peers.Count == 0 ? (double?)null : higherIsBetter ? peers.Max() : peers.Min();
-                    var ratio = v is null || best is null || best == 0 || row.Label != "mmss" ? "" : $" ({(v.Value / best.Value).ToString("0.00", CultureInfo.InvariantCulture)}× best peer)";
+                    var ratio = v is null || best is null || best == 0 || row.Label != "mmss" || name == "connections" ? "" : $" ({(v.Value / best.Value).ToString("0.00", CultureInfo.InvariantCulture)}× best peer)";
                     md.Append($" {Format(v)}{ratio} |");
                 }
                 md.AppendLine();
