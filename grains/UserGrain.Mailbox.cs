@@ -6,9 +6,9 @@ namespace Mmss.Grains;
 /// <summary>The stored MMS, notices and ordinary messages of the user, one row each.</summary>
 public sealed partial class UserGrain
 {
-    private List<MailboxEntry>? _mailbox;
+    private Mailbox? _mailbox;
 
-    private async ValueTask<List<MailboxEntry>> MailboxAsync() => _mailbox ??= [.. await store.LoadAsync(Udn)];
+    private async ValueTask<Mailbox> MailboxAsync() => _mailbox ??= new Mailbox(await store.LoadAsync(Udn));
 
     public async Task<bool> AcceptMmsAsync(string sender, MmsSubmission submission, DateTimeOffset expiresAt,
         IReadOnlyList<KeyValuePair<string, string>>? addedProperties = null)
@@ -16,7 +16,7 @@ public sealed partial class UserGrain
         if (state.State.Credentials is null) return false;
         var mailbox = await MailboxAsync();
         // A message grain that resumes a fan-out after a crash must not store a second copy.
-        if (mailbox.Exists(e => e.Kind == DeliveryKind.Mms && e.From == sender && e.MessageId == submission.MessageId)) return true;
+        if (mailbox.ContainsMms(sender, submission.MessageId)) return true;
         await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, sender, submission.StanzaType,
             submission.Payload, addedProperties, expiresAt, Answered: false));
         return true;
@@ -25,11 +25,7 @@ public sealed partial class UserGrain
     public async Task<bool> AnswerAsync(string messageId, string msgType, string? returnCode)
     {
         var mailbox = await MailboxAsync();
-        // Ids are the sender's; should two senders have used the same id, the oldest unanswered one is meant.
-        var index = mailbox.FindIndex(e => e.Kind == DeliveryKind.Mms && !e.Answered && e.MessageId == messageId);
-        if (index < 0) index = mailbox.FindLastIndex(e => e.Kind == DeliveryKind.Mms && e.MessageId == messageId);
-        if (index < 0) return false;
-        var entry = mailbox[index];
+        if (mailbox.FindMmsToAnswer(messageId) is not { } entry) return false;
         // The originator's notice is stored before the MMS is marked answered: a crash in between re-sends the
         // MMS (and the terminal answers again) rather than losing the answer.
         await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(entry.From, messageId)).AnswerAsync(Udn, msgType, returnCode);
@@ -37,7 +33,7 @@ public sealed partial class UserGrain
         {
             var answered = entry with { Answered = true, Payload = null };
             await store.UpdateAsync(Udn, answered);
-            mailbox[index] = answered;
+            mailbox.Replace(answered);
             _lastPushed.Remove(entry.Seq);
         }
         return true;
@@ -59,7 +55,7 @@ public sealed partial class UserGrain
     {
         var mailbox = await MailboxAsync();
         var now = time.GetUtcNow();
-        foreach (var entry in mailbox.Where(e => e.ExpiresAt <= now).ToArray())
+        foreach (var entry in mailbox.Entries.Where(e => e.ExpiresAt <= now).ToArray())
         {
             if (entry.Kind == DeliveryKind.Mms && !entry.Answered)
             {
@@ -67,7 +63,7 @@ public sealed partial class UserGrain
                 await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(entry.From, entry.MessageId)).ExpireAsync(Udn);
             }
             await store.RemoveAsync(Udn, entry.Seq);
-            mailbox.Remove(entry);
+            mailbox.Remove(entry.Seq);
             _lastPushed.Remove(entry.Seq);
         }
     }

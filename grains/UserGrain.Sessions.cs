@@ -18,7 +18,7 @@ public sealed partial class UserGrain
         var mailbox = await MailboxAsync();
         var now = time.GetTimestamp();
         var backlog = new List<Delivery>();
-        foreach (var entry in mailbox)
+        foreach (var entry in mailbox.Entries)
         {
             if (entry.Answered) continue;
             backlog.Add(entry.ToDelivery());
@@ -39,11 +39,10 @@ public sealed partial class UserGrain
         var mailbox = await MailboxAsync();
         foreach (var seq in seqs)
         {
-            var index = mailbox.FindIndex(e => e.Seq == seq);
             // An MMS stays until its ACK/FAIL; notices and ordinary messages are done once written.
-            if (index < 0 || mailbox[index].Kind == DeliveryKind.Mms) continue;
+            if (mailbox.Get(seq) is not { Kind: not DeliveryKind.Mms }) continue;
             await store.RemoveAsync(Udn, seq);
-            mailbox.RemoveAt(index);
+            mailbox.Remove(seq);
         }
     }
 
@@ -80,7 +79,7 @@ public sealed partial class UserGrain
         if (state.State.Sessions.Count == 0 || _mailbox is null) return;
         var now = time.GetTimestamp();
         var after = options.Value.RedeliverAfterSeconds * time.TimestampFrequency;
-        foreach (var entry in _mailbox.ToArray())
+        foreach (var entry in _mailbox.Entries.ToArray())
         {
             if (entry.Kind != DeliveryKind.Mms || entry.Answered) continue;
             if (_lastPushed.TryGetValue(entry.Seq, out var pushed) && now - pushed < after) continue;

@@ -1,0 +1,61 @@
+using Mmss.GrainInterfaces;
+
+namespace Mmss.Grains;
+
+/// <summary>
+/// A user's stored entries in memory, in sequence order, indexed so that storing, answering and confirming one entry
+/// costs the same whatever the mailbox holds (answered MMS stay until their TTL so that a late ACK "read" finds them).
+/// </summary>
+public sealed class Mailbox
+{
+    private readonly SortedDictionary<long, MailboxEntry> _bySeq = [];
+    private readonly Dictionary<string, List<long>> _mmsByMessageId = new(StringComparer.Ordinal);
+
+    public Mailbox(IEnumerable<MailboxEntry> entries)
+    {
+        foreach (var entry in entries) Add(entry);
+    }
+
+    public int Count => _bySeq.Count;
+
+    /// <summary>Every entry, oldest first.</summary>
+    public IEnumerable<MailboxEntry> Entries => _bySeq.Values;
+
+    public void Add(MailboxEntry entry)
+    {
+        _bySeq[entry.Seq] = entry;
+        if (entry.Kind != DeliveryKind.Mms) return;
+        if (!_mmsByMessageId.TryGetValue(entry.MessageId, out var seqs)) _mmsByMessageId[entry.MessageId] = seqs = [];
+        seqs.Add(entry.Seq);
+    }
+
+    public MailboxEntry? Get(long seq) => _bySeq.GetValueOrDefault(seq);
+
+    /// <summary>Replaces an entry with a changed copy of itself (same sequence number).</summary>
+    public void Replace(MailboxEntry entry) => _bySeq[entry.Seq] = entry;
+
+    public void Remove(long seq)
+    {
+        if (!_bySeq.Remove(seq, out var entry) || entry.Kind != DeliveryKind.Mms) return;
+        var seqs = _mmsByMessageId[entry.MessageId];
+        seqs.Remove(seq);
+        if (seqs.Count == 0) _mmsByMessageId.Remove(entry.MessageId);
+    }
+
+    public bool ContainsMms(string from, string messageId) =>
+        _mmsByMessageId.TryGetValue(messageId, out var seqs) && seqs.Exists(s => _bySeq[s].From == from);
+
+    /// <summary>
+    /// The MMS an answer with this id is meant for: ids are the senders', so should two senders have used the same id,
+    /// the oldest unanswered one; when all are answered, the newest.
+    /// </summary>
+    public MailboxEntry? FindMmsToAnswer(string messageId)
+    {
+        if (!_mmsByMessageId.TryGetValue(messageId, out var seqs)) return null;
+        foreach (var seq in seqs)
+        {
+            if (!_bySeq[seq].Answered) return _bySeq[seq];
+        }
+        return _bySeq[seqs[^1]];
+    }
+}

@@ -1,0 +1,34 @@
+using Mmss.GrainInterfaces;
+
+namespace Mmss.Grains.Tests;
+
+public class Mailbox_Tests
+{
+    private static MailboxEntry Mms(long seq, string from, string id, bool answered = false) =>
+        new(seq, DeliveryKind.Mms, id, from, null, [], null, DateTimeOffset.UtcNow.AddDays(1), answered);
+
+    [Fact]
+    public void Answer_goes_to_the_oldest_unanswered_mms_with_that_id_else_the_newest()
+    {
+        var mailbox = new Mailbox([Mms(1, "a", "x", answered: true), Mms(2, "b", "x"), Mms(3, "c", "x")]);
+        Assert.Equal(2, mailbox.FindMmsToAnswer("x")!.Seq);
+        mailbox.Replace(Mms(2, "b", "x", answered: true));
+        mailbox.Replace(Mms(3, "c", "x", answered: true));
+        Assert.Equal(3, mailbox.FindMmsToAnswer("x")!.Seq);
+        Assert.Null(mailbox.FindMmsToAnswer("y"));
+    }
+
+    [Fact]
+    public void Entries_stay_in_sequence_order_and_removal_clears_the_index()
+    {
+        var mailbox = new Mailbox([Mms(5, "a", "p"), Mms(2, "a", "q")]);
+        mailbox.Add(new MailboxEntry(9, DeliveryKind.Notice, "n", "ACK", "chat", null, null, DateTimeOffset.UtcNow, false));
+        Assert.Equal([2L, 5L, 9L], mailbox.Entries.Select(e => e.Seq));
+        Assert.True(mailbox.ContainsMms("a", "q"));
+        Assert.False(mailbox.ContainsMms("b", "q"));
+        mailbox.Remove(2);
+        Assert.False(mailbox.ContainsMms("a", "q"));
+        Assert.Null(mailbox.FindMmsToAnswer("q"));
+        Assert.Equal(2, mailbox.Count);
+    }
+}
