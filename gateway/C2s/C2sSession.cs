@@ -65,8 +65,35 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
         }
     }
 
-    /// <summary>Deliveries pushed by the user grain through this gateway's observer.</summary>
-    public async Task PushAsync(Delivery[] deliveries)
+    /// <summary>
+    /// Deliveries pushed by the user grain through this gateway's observer, written in the order they arrive: each
+    /// push waits for the one before it, so concurrent observer calls cannot overtake each other at the write lock.
+    /// </summary>
+    public Task PushAsync(Delivery[] deliveries)
+    {
+        lock (_pushOrder)
+        {
+            return _lastPush = PushAfterAsync(_lastPush, deliveries);
+        }
+    }
+
+    private readonly Lock _pushOrder = new();
+    private Task _lastPush = Task.CompletedTask;
+
+    private async Task PushAfterAsync(Task previous, Delivery[] deliveries)
+    {
+        try
+        {
+            await previous;
+        }
+        catch (Exception e)
+        {
+            services.Logger.LogDebug("{FullJid}: an earlier push failed: {Reason}", FullJid, e.Message);
+        }
+        await PushInOrderAsync(deliveries);
+    }
+
+    private async Task PushInOrderAsync(Delivery[] deliveries)
     {
         await _attachedToUser.Task;
         if (Connection is { } connection)

@@ -244,4 +244,18 @@ public class OneToOne_Tests(ServerFixture fixture)
         await NextMessageAsync(handset, "both-1");
         await NextMessageAsync(console, "both-1");
     }
+
+    [Fact]
+    public async Task Hundred_messages_to_an_online_user_arrive_in_order()
+    {
+        var (mo, mt) = await TwoUsersAsync("624");
+        await using var sender = await Server.LoginAsync(mo, "pw");
+        await using var recipient = await Server.LoginAsync(mt, "pw");
+        for (var i = 0; i < 100; i++) await sender.SendRawAsync(Mms($"online-order-{i}", mt, $"n{i}"));
+        for (var i = 0; i < 100; i++)
+        {
+            var message = await recipient.ReadUntilAsync(e => e.Name == "message");
+            Assert.Equal($"online-order-{i}", message.Attribute("id"));
+        }
+    }
 }
