@@ -4,11 +4,11 @@ Usage: slixmpp_login.py HOST PORT JID PASSWORD MECHANISM
 Prints "LOGIN-OK <mechanism>" and exits 0 when the session started and the ping was answered;
 exits 1 on authentication failure, 2 on timeout.
 """
-import asyncio
 import ssl
 import sys
 
 import slixmpp
+from terminal_run import run
 
 
 class Terminal(slixmpp.ClientXMPP):
@@ -38,19 +38,6 @@ class Terminal(slixmpp.ClientXMPP):
         self.disconnect()
 
 
-async def main():
-    host, port, jid, password, mechanism = sys.argv[1:6]
-    terminal = Terminal(jid, password, mechanism)
-    terminal.connect((host, int(port)))
-    for _ in range(300):
-        if terminal.outcome is not None:
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.2)
-    return 2 if terminal.outcome is None else terminal.outcome
-
-
 if __name__ == "__main__":
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    sys.exit(loop.run_until_complete(main()))
+    host, port, jid, password, mechanism = sys.argv[1:6]
+    run(lambda: Terminal(jid, password, mechanism), host, port, 15)

@@ -3,11 +3,11 @@
 Usage: slixmpp_mms.py HOST PORT JID PASSWORD RECIPIENT_UDN MESSAGE_ID
 Prints "ACK-OK <ReturnCode>" and exits 0 when the ACK arrives from ACK@<domain>; exits 2 on timeout.
 """
-import asyncio
 import ssl
 import sys
 
 import slixmpp
+from terminal_run import run
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
@@ -53,19 +53,6 @@ class Terminal(slixmpp.ClientXMPP):
         self.disconnect()
 
 
-async def main():
-    host, port, jid, password, recipient, message_id = sys.argv[1:7]
-    terminal = Terminal(jid, password, recipient, message_id)
-    terminal.connect((host, int(port)))
-    for _ in range(600):
-        if terminal.outcome is not None:
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.2)
-    return 2 if terminal.outcome is None else terminal.outcome
-
-
 if __name__ == "__main__":
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    sys.exit(loop.run_until_complete(main()))
+    host, port, jid, password, recipient, message_id = sys.argv[1:7]
+    run(lambda: Terminal(jid, password, recipient, message_id), host, port, 30)
