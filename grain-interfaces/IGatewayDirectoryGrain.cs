@@ -6,7 +6,7 @@ namespace Mmss.GrainInterfaces;
 /// </summary>
 public interface IGatewayDirectoryGrain : IGrainWithIntegerKey
 {
-    Task RefreshAsync(string gatewayId, ISessionObserver observer);
+    Task RefreshAsync(string gatewayId);
 
     Task RemoveAsync(string gatewayId);
 

@@ -8,7 +8,7 @@ public sealed class GatewayDirectoryGrain(IOptions<MailboxOptions> options, Time
 {
     private readonly Dictionary<string, DateTimeOffset> _lastSeen = [];
 
-    public Task RefreshAsync(string gatewayId, ISessionObserver observer)
+    public Task RefreshAsync(string gatewayId)
     {
         _lastSeen[gatewayId] = time.GetUtcNow();
         return Task.CompletedTask;

@@ -37,6 +37,4 @@ public sealed class SessionRegistry
 
     /// <summary>Sessions waiting for their terminal to resume them.</summary>
     public IEnumerable<C2sSession> Detached() => _byResumptionId.Values.Where(s => s.Connection is null);
-
-    public int Count => _byFullJid.Count;
 }

@@ -18,7 +18,7 @@ public sealed class GatewayRegistration(IGrainFactory grains, GatewayIdentity id
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Reference = grains.CreateObjectReference<ISessionObserver>(observer);
-        await Directory.RefreshAsync(identity.Id, Reference);
+        await Directory.RefreshAsync(identity.Id);
         logger.LogInformation("Gateway {GatewayId} registered", identity.Id);
         _refreshLoop = RefreshLoopAsync(_stopping.Token);
     }
@@ -34,7 +34,7 @@ public sealed class GatewayRegistration(IGrainFactory grains, GatewayIdentity id
             {
                 try
                 {
-                    await Directory.RefreshAsync(identity.Id, Reference);
+                    await Directory.RefreshAsync(identity.Id);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -19,7 +19,7 @@ public class GroupMessage_Tests(ClusterFixture fixture)
     {
         if (_reference is not null) return _reference;
         _reference = Grains.CreateObjectReference<ISessionObserver>(_observer);
-        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("group-gateway", _reference);
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("group-gateway");
         return _reference;
     }
 

@@ -16,7 +16,7 @@ public class MessageFlow_Tests(ClusterFixture fixture)
     {
         var observer = new RecordingObserver();
         var reference = Grains.CreateObjectReference<ISessionObserver>(observer);
-        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("test-gateway", reference);
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("test-gateway");
         return (observer, reference);
     }
 

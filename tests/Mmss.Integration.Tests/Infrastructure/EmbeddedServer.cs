@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
 using Mmss.Protocol.Client;
 using Mmss.Protocol.Sasl;
 
@@ -181,6 +180,4 @@ public sealed class EmbeddedServer : IAsyncDisposable
         {
         }
     }
-
-    public static string Json(object value) => JsonSerializer.Serialize(value);
 }
