@@ -23,6 +23,12 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>The gateway wrote these to the session (and, with XEP-0198, the terminal acknowledged them).</summary>
     Task ConfirmWrittenAsync(long[] seqs);
 
+    /// <summary>
+    /// An MMS without attachments sent to this user: validated, deduplicated by (sender, id) and stored here; the
+    /// answer goes straight to the sender's user grain. Null when this UDN is not a user (a group, or unknown).
+    /// </summary>
+    Task<SubmitOutcome?> SubmitMmsAsync(MmsSubmission submission);
+
     /// <summary>From the message grain: store an MMS for this user and push it to the live sessions; false when the user does not exist.</summary>
     /// <param name="addedProperties">Jive properties the MMSS adds to the copy (MsgGroup on group messages).</param>
     Task<bool> AcceptMmsAsync(string sender, MmsSubmission submission, DateTimeOffset expiresAt,
@@ -31,7 +37,11 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>This user answered an MMS with ACK/FAIL; false when no MMS with that id was delivered to it.</summary>
     Task<bool> AnswerAsync(string messageId, string msgType, string? returnCode);
 
-    /// <summary>From a message grain: an ACK/FAIL for this user as originator.</summary>
+    /// <summary>
+    /// An ACK/FAIL for this user as originator, from a message grain or from the recipient's user grain. Interleaves:
+    /// two users answering each other's MMS at the same moment would otherwise each wait for the other.
+    /// </summary>
+    [Orleans.Concurrency.AlwaysInterleave]
     Task NotifyAsync(string messageId, string from, IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt);
 
     /// <summary>An ordinary message for this user; false when the user does not exist.</summary>

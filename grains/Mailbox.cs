@@ -42,8 +42,16 @@ public sealed class Mailbox
         if (seqs.Count == 0) _mmsByMessageId.Remove(entry.MessageId);
     }
 
-    public bool ContainsMms(string from, string messageId) =>
-        _mmsByMessageId.TryGetValue(messageId, out var seqs) && seqs.Exists(s => _bySeq[s].From == from);
+    /// <summary>The MMS this sender sent under this id, if stored.</summary>
+    public MailboxEntry? FindMms(string from, string messageId)
+    {
+        if (!_mmsByMessageId.TryGetValue(messageId, out var seqs)) return null;
+        foreach (var seq in seqs)
+        {
+            if (_bySeq[seq].From == from) return _bySeq[seq];
+        }
+        return null;
+    }
 
     /// <summary>
     /// The MMS an answer with this id is meant for: ids are the senders', so should two senders have used the same id,

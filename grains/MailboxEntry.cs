@@ -6,6 +6,10 @@ namespace Mmss.Grains;
 /// One stored item of a user's mailbox: an MMS awaiting ACK/FAIL (kept, payload dropped, once answered so that a
 /// later ACK "read" still finds its sender), a notice, or an ordinary message.
 /// </summary>
+/// <param name="Direct">
+/// an MMS this user grain accepted itself (no message grain): it keeps the content hash that tells a retry from a
+/// reused id, and the answer it relayed, which a retry after a lost ACK gets again.
+/// </param>
 [GenerateSerializer, Immutable]
 public sealed record MailboxEntry(
     [property: Id(0)] long Seq,
@@ -16,7 +20,11 @@ public sealed record MailboxEntry(
     [property: Id(5)] byte[]? Payload,
     [property: Id(6)] IReadOnlyList<KeyValuePair<string, string>>? Properties,
     [property: Id(7)] DateTimeOffset ExpiresAt,
-    [property: Id(8)] bool Answered)
+    [property: Id(8)] bool Answered,
+    [property: Id(9)] bool Direct = false,
+    [property: Id(10)] byte[]? ContentHash = null,
+    [property: Id(11)] string? AnswerMsgType = null,
+    [property: Id(12)] string? AnswerReturnCode = null)
 {
     public Delivery ToDelivery() => new(Seq, Kind, MessageId, From, StanzaType, Payload, Properties);
 }

@@ -7,8 +7,36 @@ namespace Mmss.Grains;
 public sealed partial class UserGrain
 {
     private Mailbox? _mailbox;
+    private Task<Mailbox>? _mailboxLoad;
 
-    private async ValueTask<Mailbox> MailboxAsync() => _mailbox ??= new Mailbox(await store.LoadAsync(Udn));
+    // Loaded once: NotifyAsync interleaves, so two calls may ask for the mailbox before the first load completes.
+    private Task<Mailbox> MailboxAsync() => _mailboxLoad ??= LoadMailboxAsync();
+
+    private async Task<Mailbox> LoadMailboxAsync() => _mailbox = new Mailbox(await store.LoadAsync(Udn));
+
+    public async Task<SubmitOutcome?> SubmitMmsAsync(MmsSubmission submission)
+    {
+        if (state.State.Credentials is null) return null;
+        if (MmsRules.Validate(submission) is { } malformed) return SubmitOutcome.Failed(FailCode.Malformed, malformed);
+        var hash = MmsRules.ContentHash(submission);
+        var mailbox = await MailboxAsync();
+        if (mailbox.FindMms(submission.Sender, submission.MessageId) is { } known)
+        {
+            if (!known.Direct || known.ContentHash is null || !known.ContentHash.AsSpan().SequenceEqual(hash))
+                return SubmitOutcome.Failed(FailCode.DuplicateIdDifferentContent, "this id was already used for another message");
+            if (known.AnswerMsgType is { } answered)
+            {
+                // A terminal retrying after a lost ACK gets the answer again, never a second delivery.
+                await NotifyOriginatorAsync(known, answered, known.AnswerReturnCode);
+                return SubmitOutcome.Stored("duplicate of an answered message; answer sent again");
+            }
+            return SubmitOutcome.Stored("duplicate of a stored message");
+        }
+        var expiresAt = time.GetUtcNow().AddSeconds(options.Value.TtlSeconds);
+        await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, submission.Sender, submission.StanzaType,
+            submission.Payload, null, expiresAt, Answered: false, Direct: true, ContentHash: hash));
+        return SubmitOutcome.Stored("stored for the recipient");
+    }
 
     public async Task<bool> AcceptMmsAsync(string sender, MmsSubmission submission, DateTimeOffset expiresAt,
         IReadOnlyList<KeyValuePair<string, string>>? addedProperties = null)
@@ -16,7 +44,7 @@ public sealed partial class UserGrain
         if (state.State.Credentials is null) return false;
         var mailbox = await MailboxAsync();
         // A message grain that resumes a fan-out after a crash must not store a second copy.
-        if (mailbox.ContainsMms(sender, submission.MessageId)) return true;
+        if (mailbox.FindMms(sender, submission.MessageId) is not null) return true;
         await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, sender, submission.StanzaType,
             submission.Payload, addedProperties, expiresAt, Answered: false));
         return true;
@@ -26,6 +54,11 @@ public sealed partial class UserGrain
     {
         var mailbox = await MailboxAsync();
         if (mailbox.FindMmsToAnswer(messageId) is not { } entry) return false;
+        if (entry.Direct)
+        {
+            await AnswerDirectAsync(mailbox, entry, msgType, returnCode);
+            return true;
+        }
         // The originator's notice is stored before the MMS is marked answered: a crash in between re-sends the
         // MMS (and the terminal answers again) rather than losing the answer.
         await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(entry.From, messageId)).AnswerAsync(Udn, msgType, returnCode);
@@ -38,6 +71,21 @@ public sealed partial class UserGrain
         }
         return true;
     }
+
+    private async Task AnswerDirectAsync(Mailbox mailbox, MailboxEntry entry, string msgType, string? returnCode)
+    {
+        if (entry.Answered && entry.AnswerMsgType == msgType && entry.AnswerReturnCode == returnCode) return;
+        // As through a message grain: the notice is stored before the MMS is marked answered.
+        await NotifyOriginatorAsync(entry, msgType, returnCode);
+        var answered = entry with { Answered = true, Payload = null, AnswerMsgType = msgType, AnswerReturnCode = returnCode };
+        await store.UpdateAsync(Udn, answered);
+        mailbox.Replace(answered);
+        _lastPushed.Remove(entry.Seq);
+    }
+
+    private Task NotifyOriginatorAsync(MailboxEntry mms, string msgType, string? returnCode) =>
+        GrainFactory.GetGrain<IUserGrain>(mms.From).NotifyAsync(mms.MessageId, MmsRules.NoticeSender(msgType),
+            MmsRules.NoticeProperties(msgType, returnCode), time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
 
     public Task NotifyAsync(string messageId, string from, IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt) =>
         AppendAsync(new MailboxEntry(0, DeliveryKind.Notice, messageId, from, "chat", null, properties, expiresAt, Answered: false));
@@ -60,7 +108,8 @@ public sealed partial class UserGrain
             if (entry.Kind == DeliveryKind.Mms && !entry.Answered)
             {
                 logger.LogInformation("{Udn}: MMS {MessageId} from {Sender} expired undelivered", Udn, entry.MessageId, entry.From);
-                await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(entry.From, entry.MessageId)).ExpireAsync(Udn);
+                if (entry.Direct) await NotifyOriginatorAsync(entry, MmsRules.FailType, FailCode.Expired.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                else await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(entry.From, entry.MessageId)).ExpireAsync(Udn);
             }
             await store.RemoveAsync(Udn, entry.Seq);
             mailbox.Remove(entry.Seq);

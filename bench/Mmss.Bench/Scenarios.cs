@@ -7,6 +7,8 @@ namespace Mmss.Bench;
 
 public sealed class Scenarios(BenchOptions options)
 {
+    private static readonly string RunNonce = Guid.NewGuid().ToString("N")[..8];
+
     private readonly Terminals _terminals = new(options);
     private readonly ServerProcess _server = new(options.ServerPid);
 
@@ -114,11 +116,13 @@ public sealed class Scenarios(BenchOptions options)
     {
         var sentAt = new Dictionary<string, long>();
         var sequence = 0;
+        // Ids unique across runs against one server: a repeated id is a retry to the MMSS, answered without delivery.
+        var run = RunNonce;
         try
         {
             for (var i = 0; i < options.Window; i++)
             {
-                var id = $"{pair}-{sequence++}";
+                var id = $"{run}-{pair}-{sequence++}";
                 sentAt[id] = Stopwatch.GetTimestamp();
                 await sender.SendRawAsync(Outgoing(id, receiver));
             }
@@ -134,7 +138,7 @@ public sealed class Scenarios(BenchOptions options)
                     completed[pair]++;
                 }
                 if (now >= end) continue;
-                var id = $"{pair}-{sequence++}";
+                var id = $"{run}-{pair}-{sequence++}";
                 sentAt[id] = Stopwatch.GetTimestamp();
                 await sender.SendRawAsync(Outgoing(id, receiver));
             }

@@ -66,7 +66,7 @@ public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> l
             SubmitOutcome outcome;
             try
             {
-                outcome = await grains.GetGrain<IMessageGrain>(MessageKey.For(sender, id)).SubmitAsync(submission);
+                outcome = await MmsSubmitter.SubmitAsync(grains, submission);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -24,10 +24,10 @@ public class Mailbox_Tests
         var mailbox = new Mailbox([Mms(5, "a", "p"), Mms(2, "a", "q")]);
         mailbox.Add(new MailboxEntry(9, DeliveryKind.Notice, "n", "ACK", "chat", null, null, DateTimeOffset.UtcNow, false));
         Assert.Equal([2L, 5L, 9L], mailbox.Entries.Select(e => e.Seq));
-        Assert.True(mailbox.ContainsMms("a", "q"));
-        Assert.False(mailbox.ContainsMms("b", "q"));
+        Assert.NotNull(mailbox.FindMms("a", "q"));
+        Assert.Null(mailbox.FindMms("b", "q"));
         mailbox.Remove(2);
-        Assert.False(mailbox.ContainsMms("a", "q"));
+        Assert.Null(mailbox.FindMms("a", "q"));
         Assert.Null(mailbox.FindMmsToAnswer("q"));
         Assert.Equal(2, mailbox.Count);
     }
