@@ -12,7 +12,7 @@ public static class MmsSubmitter
     public static async Task<SubmitOutcome> SubmitAsync(IGrainFactory grains, MmsSubmission submission)
     {
         if (submission.Attach is null &&
-            await grains.GetGrain<IUserGrain>(submission.Recipient).SubmitMmsAsync(submission) is { } outcome)
+            await grains.User(submission.Recipient).SubmitMmsAsync(submission) is { } outcome)
         {
             return outcome;
         }

@@ -37,7 +37,7 @@ public sealed partial class MessageGrain
 
         // spec 6.5.2: each copy names its group; MsgGroup is added when the sender left it out.
         IReadOnlyList<KeyValuePair<string, string>>? added = submission.MsgGroup is null ? [new("MsgGroup", group.Gdn)] : null;
-        var accepted = await Task.WhenAll(members.Select(m => GrainFactory.GetGrain<IUserGrain>(m).AcceptMmsAsync(Sender, submission, expiresAt, added)));
+        var accepted = await Task.WhenAll(members.Select(m => GrainFactory.User(m).AcceptMmsAsync(Sender, submission, expiresAt, added)));
 
         // Written once every copy is stored: a crash before this makes a retry fan out again, which members ignore.
         await UpdateStateAsync(s => s.ContentHash = hash);

@@ -46,7 +46,7 @@ public sealed partial class MessageGrain(
             return SubmitOutcome.Failed(FailCode.AttachmentMissing, $"attachment '{missing}' was not uploaded for this message");
 
         var expiresAt = time.GetUtcNow().AddSeconds(options.Value.TtlSeconds);
-        var recipient = GrainFactory.GetGrain<IUserGrain>(submission.Recipient);
+        var recipient = GrainFactory.User(submission.Recipient);
         if (await recipient.AcceptMmsAsync(Sender, submission, expiresAt))
         {
             await UpdateStateAsync(s =>
@@ -118,5 +118,5 @@ public sealed partial class MessageGrain(
         NotifySenderAsync(MmsRules.NoticeSender(msgType), MmsRules.NoticeProperties(msgType, returnCode));
 
     private Task NotifySenderAsync(string from, IReadOnlyList<KeyValuePair<string, string>> properties) =>
-        GrainFactory.GetGrain<IUserGrain>(Sender).NotifyAsync(MessageId, from, properties, time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
+        GrainFactory.User(Sender).NotifyAsync(MessageId, from, properties, time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
 }

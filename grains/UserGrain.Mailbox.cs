@@ -84,7 +84,7 @@ public sealed partial class UserGrain
     }
 
     private Task NotifyOriginatorAsync(MailboxEntry mms, string msgType, string? returnCode) =>
-        GrainFactory.GetGrain<IUserGrain>(mms.From).NotifyAsync(mms.MessageId, MmsRules.NoticeSender(msgType),
+        GrainFactory.User(mms.From).NotifyAsync(mms.MessageId, MmsRules.NoticeSender(msgType),
             MmsRules.NoticeProperties(msgType, returnCode), time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
 
     public Task NotifyAsync(string messageId, string from, IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt) =>

@@ -141,5 +141,5 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
         }
     }
 
-    private IUserGrain User => services.Grains.GetGrain<IUserGrain>(Udn);
+    private IUserGrain User => services.Grains.User(Udn);
 }

@@ -36,7 +36,7 @@ public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> l
             var returnCode = JiveProperties.Get(properties, "ReturnCode");
             try
             {
-                if (!await grains.GetGrain<IUserGrain>(sender).AnswerAsync(id, msgType, returnCode))
+                if (!await grains.User(sender).AnswerAsync(id, msgType, returnCode))
                     logger.LogInformation("{Udn} answered {MsgType} to unknown message {MessageId}", sender, msgType, id);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -90,7 +90,7 @@ public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> l
         try
         {
             delivered = connection.Services.Domains.IsServed(to.Domain) &&
-                        await grains.GetGrain<IUserGrain>(to.Local).DeliverPlainAsync(
+                        await grains.User(to.Local).DeliverPlainAsync(
                             new PlainMessage(id, connection.FullJid!, message.Attribute("type"), DeliveryRenderer.Payload(message)));
         }
         catch (Exception e) when (e is not OperationCanceledException)
