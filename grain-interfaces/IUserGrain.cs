@@ -29,9 +29,9 @@ public interface IUserGrain : IGrainWithStringKey
     /// </summary>
     Task<SubmitOutcome?> SubmitMmsAsync(MmsSubmission submission);
 
-    /// <summary>From the message grain: store an MMS for this user and push it to the live sessions; false when the user does not exist.</summary>
+    /// <summary>From the message grain: store an MMS for this user and push it to the live sessions.</summary>
     /// <param name="addedProperties">Jive properties the MMSS adds to the copy (MsgGroup on group messages).</param>
-    Task<bool> AcceptMmsAsync(string sender, MmsSubmission submission, DateTimeOffset expiresAt,
+    Task<MmsAcceptance> AcceptMmsAsync(string sender, MmsSubmission submission, DateTimeOffset expiresAt,
         IReadOnlyList<KeyValuePair<string, string>>? addedProperties = null);
 
     /// <summary>This user answered an MMS with ACK/FAIL; false when no MMS with that id was delivered to it.</summary>

@@ -13,6 +13,7 @@ public sealed partial class MessageGrain
     private Dictionary<string, (string MsgType, string? ReturnCode)>? _outcomes;
     private readonly HashSet<string> _recording = [];
     private HashSet<string>? _members;
+    private HashSet<string> _offline = [];
     private IGrainTimer? _window;
 
     private string OutcomeOwner => MessageKey.OutcomeOwnerPrefix + this.GetPrimaryKeyString();
@@ -38,15 +39,22 @@ public sealed partial class MessageGrain
         // spec 6.5.2: each copy names its group; MsgGroup is added when the sender left it out.
         IReadOnlyList<KeyValuePair<string, string>>? added = submission.MsgGroup is null ? [new("MsgGroup", group.Gdn)] : null;
         var accepted = await Task.WhenAll(members.Select(m => GrainFactory.User(m).AcceptMmsAsync(Sender, submission, expiresAt, added)));
+        var offline = members.Where((_, i) => accepted[i] == MmsAcceptance.StoredOffline).ToList();
+        _offline = [.. offline];
 
         // Written once every copy is stored: a crash before this makes a retry fan out again, which members ignore.
-        await UpdateStateAsync(s => s.ContentHash = hash);
+        await UpdateStateAsync(s =>
+        {
+            s.ContentHash = hash;
+            s.StoredOffline = offline;
+        });
         StartWindow(aggregateAt);
-        var unknown = members.Where((_, i) => !accepted[i]).ToArray();
+        var unknown = members.Where((_, i) => accepted[i] == MmsAcceptance.Unknown).ToArray();
         foreach (var member in unknown)
         {
             await MemberAnsweredAsync(member, MmsRules.FailType, FailCode.RecipientUnknown.ToString(CultureInfo.InvariantCulture));
         }
+        if (!state.State.Aggregated && SettledWithOfflineMembers()) await AggregateIfOwedAsync(windowClosed: false);
         logger.LogInformation("Group MMS {MessageId} from {Sender} to {Group}: {Count} copies stored", MessageId, Sender, group.Gdn, members.Count - unknown.Length);
         return SubmitOutcome.Stored($"stored for {members.Count - unknown.Length} members of {group.Gdn}");
     }
@@ -86,10 +94,25 @@ public sealed partial class MessageGrain
         {
             _recording.Remove(member);
         }
-        if (_outcomes.Count < _members.Count) return;
-        if (!state.State.Aggregated) await AggregateIfOwedAsync(windowClosed: false);
-        else await FinalReportIfOwedAsync();
+        if (!state.State.Aggregated)
+        {
+            if (_outcomes.Count == _members.Count || SettledWithOfflineMembers()) await AggregateIfOwedAsync(windowClosed: false);
+        }
+        else if (_outcomes.Count == _members.Count)
+        {
+            await FinalReportIfOwedAsync();
+        }
     }
+
+    /// <summary>
+    /// Project decision "Group ACK aggregation": a member whose copy is stored offline is settled, so the sender need
+    /// not wait for the window once every online member has answered and one of them took the message. Without such
+    /// an ACK the window still runs: an offline member may log in and take it before it closes.
+    /// </summary>
+    private bool SettledWithOfflineMembers() =>
+        _offline.Count > 0 &&
+        _members!.All(m => _outcomes!.ContainsKey(m) || _offline.Contains(m)) &&
+        _outcomes!.Values.Any(o => o.MsgType == MmsRules.AckType);
 
     private async Task AggregateIfOwedAsync(bool windowClosed)
     {
@@ -196,6 +219,7 @@ public sealed partial class MessageGrain
     {
         if (_outcomes is not null && _members is not null) return;
         _members ??= [.. state.State.Members ?? []];
+        if (_offline.Count == 0 && state.State.StoredOffline is { } offline) _offline = [.. offline];
         var outcomes = new Dictionary<string, (string, string?)>();
         foreach (var row in await store.LoadAsync(OutcomeOwner))
         {

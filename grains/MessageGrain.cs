@@ -47,7 +47,7 @@ public sealed partial class MessageGrain(
 
         var expiresAt = time.GetUtcNow().AddSeconds(options.Value.TtlSeconds);
         var recipient = GrainFactory.User(submission.Recipient);
-        if (await recipient.AcceptMmsAsync(Sender, submission, expiresAt))
+        if (await recipient.AcceptMmsAsync(Sender, submission, expiresAt) != MmsAcceptance.Unknown)
         {
             await UpdateStateAsync(s =>
             {

@@ -34,4 +34,7 @@ public sealed class MessageState
 
     /// <summary>Files the sender uploaded for this message id (spec 7.4.1).</summary>
     [Id(12)] public List<string> Uploads { get; set; } = [];
+
+    /// <summary>Members who had no live session when their copy was stored: settled for the aggregated answer.</summary>
+    [Id(13)] public List<string>? StoredOffline { get; set; }
 }

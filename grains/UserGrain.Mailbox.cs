@@ -38,16 +38,18 @@ public sealed partial class UserGrain
         return SubmitOutcome.Stored("stored for the recipient");
     }
 
-    public async Task<bool> AcceptMmsAsync(string sender, MmsSubmission submission, DateTimeOffset expiresAt,
+    public async Task<MmsAcceptance> AcceptMmsAsync(string sender, MmsSubmission submission, DateTimeOffset expiresAt,
         IReadOnlyList<KeyValuePair<string, string>>? addedProperties = null)
     {
-        if (state.State.Credentials is null) return false;
+        if (state.State.Credentials is null) return MmsAcceptance.Unknown;
         var mailbox = await MailboxAsync();
         // A message grain that resumes a fan-out after a crash must not store a second copy.
-        if (mailbox.FindMms(sender, submission.MessageId) is not null) return true;
-        await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, sender, submission.StanzaType,
-            submission.Payload, addedProperties, expiresAt, Answered: false));
-        return true;
+        if (mailbox.FindMms(sender, submission.MessageId) is null)
+        {
+            await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, sender, submission.StanzaType,
+                submission.Payload, addedProperties, expiresAt, Answered: false));
+        }
+        return state.State.Sessions.Count > 0 ? MmsAcceptance.Online : MmsAcceptance.StoredOffline;
     }
 
     public async Task<bool> AnswerAsync(string messageId, string msgType, string? returnCode)

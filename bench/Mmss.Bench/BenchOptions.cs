@@ -29,6 +29,13 @@ public sealed class BenchOptions
     public IReadOnlyList<string> Inputs { get; private set; } = [];
     public string? Out { get; private set; }
     public string? Svg { get; private set; }
+    /// <summary>The group scenario's GDN, provisioned with members user0..userN (user0 sends).</summary>
+    public string Group { get; private set; } = "bgroup";
+    public int Rounds { get; private set; } = 10;
+    /// <summary>The MMSS's HTTP port, for the attachment scenario.</summary>
+    public int HttpPort { get; private set; } = 8080;
+    public int FileMegabytes { get; private set; } = 10;
+    public int Files { get; private set; } = 4;
 
     public static BenchOptions Parse(string[] args)
     {
@@ -59,6 +66,11 @@ public sealed class BenchOptions
                 case "--inputs": o.Inputs = value.Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--out": o.Out = value; break;
                 case "--svg": o.Svg = value; break;
+                case "--group": o.Group = value; break;
+                case "--rounds": o.Rounds = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--http-port": o.HttpPort = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--file-mb": o.FileMegabytes = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--files": o.Files = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--source-addresses":
                     o.SourceAddresses = value.Split(',').Select(IPAddress.Parse).ToArray();
                     break;

@@ -18,4 +18,10 @@ public sealed record BenchResult
     public double? LoginP99Ms { get; init; }
     public double? RssPerConnectionBytes { get; init; }
     public double? IdleCpuPercent { get; init; }
+    public double? GroupLastDeliveryP50Ms { get; init; }
+    public double? GroupLastDeliveryMaxMs { get; init; }
+    public double? GroupAckP50Ms { get; init; }
+    public double? GroupAckMaxMs { get; init; }
+    public double? UploadMegabytesPerSecond { get; init; }
+    public double? DownloadMegabytesPerSecond { get; init; }
 }

@@ -21,6 +21,8 @@ public sealed class Scenarios(BenchOptions options)
             "login" => await LoginStormAsync(),
             "roundtrip" => await RoundTripAsync(),
             "idle" => await IdleAsync(),
+            "group" => await new GroupScenario(options, _terminals).RunAsync(),
+            "attachments" => await new AttachmentScenario(options).RunAsync(),
             _ => throw new ArgumentException($"unknown scenario {options.Scenario}"),
         };
     }

@@ -33,6 +33,37 @@ public class GroupMessage_Tests(ServerFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_member_stored_offline_does_not_hold_the_ack_back_until_the_window_closes()
+    {
+        // The server's aggregation window is 30 s; ReadUntilAsync gives up after 15.
+        string[] members = ["6411", "6412", "6413"];
+        await GroupAsync("9411", members);
+        var online = await LoginAllAsync(members[..2]);
+        try
+        {
+            await online[0].SendRawAsync(Mms("grp-off", "9411"));
+            await online[1].ReadUntilAsync(e => IsMessage(e, "grp-off"));
+            await online[1].SendRawAsync(Ack("grp-off"));
+            var ack = await online[0].ReadUntilAsync(e => IsMessage(e, "grp-off"));
+            Assert.Equal(("ACK@127.0.0.1", "2", "1"), (ack.Attribute("from"), Property(ack, "MsgType"), Property(ack, "ReturnCode")));
+
+            await using var late = await Server.LoginAsync(members[2], "pw", "PLAIN");
+            var copy = await late.ReadUntilAsync(e => IsMessage(e, "grp-off"));
+            Assert.Equal("9411", Property(copy, "MsgGroup"));
+            await late.SendRawAsync(Ack("grp-off"));
+            // The sender has had its one answer: the late member's ACK brings no second one.
+            await late.SendRawAsync("<iq type='get' id='late-sync'><ping xmlns='urn:xmpp:ping'/></iq>");
+            await late.ReadUntilAsync(e => e.Attribute("id") == "late-sync");
+            await online[0].SendRawAsync("<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>");
+            Assert.Equal("sync", (await online[0].ReadUntilAsync(e => e.Attribute("id") is "sync" or "grp-off")).Attribute("id"));
+        }
+        finally
+        {
+            foreach (var client in online) await client.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Group_mms_reaches_each_member_with_msggroup_and_the_sender_gets_one_ack()
     {
         string[] members = ["6401", "6402", "6403"];
