@@ -2,18 +2,25 @@
 # One command for the side-by-side benchmark: builds everything, then runs the MMSS (embedded mode, durable SQLite
 # storage), Prosody 0.12 and ejabberd 23.01 one after the other on loopback with identical parameters, and writes
 # bench/RESULTS.md and bench/results.svg. Nothing is left running. Parameters (environment): N (connections of the
-# round-trip scenario), LOGINS, IDLE (connections held idle), RUN (seconds measured), WARMUP (seconds before).
+# round-trip scenario), LOGINS, IDLE (connections held idle), RUN (seconds measured), WARMUP (seconds before),
+# GROUP_SIZES (group sizes for the MMSS's fan-out scenario), ROUNDS (group messages per size), UPLOADERS, FILES, FILE_MB
+# (the MMSS's attachment scenario). A forwarder that only copies bytes runs the round trips too: the driver's ceiling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Thousands of idle connections need file descriptors; children (Prosody as its own user too) inherit this.
 ulimit -n "$(ulimit -Hn)"
 N=${N:-200}
 LOGINS=${LOGINS:-300}
-IDLE=${IDLE:-2000}
+# One process may hold at most the hard descriptor limit; the server and the driver each hold IDLE sockets.
+IDLE=${IDLE:-$(( $(ulimit -Hn) > 20000 ? 19000 : $(ulimit -Hn) - 1000 ))}
 RUN=${RUN:-10}
-WARMUP=${WARMUP:-2}
+WARMUP=${WARMUP:-4}
+GROUP_SIZES=${GROUP_SIZES:-100 1000}
+ROUNDS=${ROUNDS:-10}
+UPLOADERS=${UPLOADERS:-4} FILES=${FILES:-4} FILE_MB=${FILE_MB:-25}
 USERS=$(( N > LOGINS ? (N > IDLE ? N : IDLE) : (LOGINS > IDLE ? LOGINS : IDLE) ))
-MMSS_PORT=25222 PROSODY_PORT=25223 EJABBERD_PORT=25224
+MMSS_PORT=25222 PROSODY_PORT=25223 EJABBERD_PORT=25224 FORWARDER_PORT=25225
+SOURCES=127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4
 
 work=$(mktemp -d /tmp/mmss-bench.XXXXXX)
 chmod 755 "$work"
@@ -39,7 +46,7 @@ wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev
 run_scenarios() { # label port pid mode register
   local label=$1 port=$2 pid=$3 mode=$4 register=$5
   local common=(--port "$port" --domain localhost --server-pid "$pid" --label "$label" --mode "$mode" --warmup "$WARMUP"
-    --source-addresses 127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4)
+    --source-addresses "$SOURCES")
   echo "== $label"
   if [ "$register" = true ]; then bench --scenario register --register true -n "$USERS" "${common[@]}" >/dev/null; fi
   bench --scenario login -n "$LOGINS" --tls true "${common[@]}" --json "$results/$label-1-login.json" >/dev/null
@@ -50,7 +57,8 @@ run_scenarios() { # label port pid mode register
 
 # --- the MMSS, embedded, durable storage on (SQLite synchronous=FULL), users from a seed file
 mkdir -p "$work/mmss"
-python3 -c "import json; print(json.dumps({'users':[{'udn':f'b{i}','password':'pw'} for i in range($USERS)]}))" > "$work/mmss/seed.json"
+python3 -c "import json; print(json.dumps({'users':[{'udn':f'b{i}','password':'pw'} for i in range($USERS)],
+  'groups':[{'gdn':f'bgroup{g}','members':[f'b{i}' for i in range(g + 1)]} for g in map(int, '$GROUP_SIZES'.split())]}))" > "$work/mmss/seed.json"
 Mmss__DataDir="$work/mmss/data" Mmss__Domains__0=localhost Mmss__C2s__BindAddress=127.0.0.1 Mmss__C2s__Port=$MMSS_PORT \
 Mmss__C2s__TlsPort=25232 Mmss__Http__BindAddress=127.0.0.1 Mmss__Http__Port=25280 Mmss__Orleans__SiloPort=25211 \
 Mmss__Orleans__GatewayPort=25230 Mmss__C2s__AllowPlaintext=true Mmss__Admin__Token=bench Logging__LogLevel__Default=Warning \
@@ -58,6 +66,23 @@ Mmss__Provisioning__SeedFile="$work/mmss/seed.json" dotnet gateway/bin/Release/n
 server_pid=$!
 wait_port 25280
 run_scenarios mmss $MMSS_PORT "$server_pid" mmss false
+for g in $GROUP_SIZES; do
+  bench --scenario group -n "$g" --group "bgroup$g" --rounds "$ROUNDS" --port $MMSS_PORT --domain localhost --server-pid "$server_pid" \
+    --label mmss --source-addresses "$SOURCES" --json "$results/mmss-5-group$g.json" >/dev/null
+done
+bench --scenario attachments -n "$UPLOADERS" --files "$FILES" --file-mb "$FILE_MB" --http-port 25280 --port $MMSS_PORT \
+  --label mmss --json "$results/mmss-6-attachments.json" >/dev/null
+stop_server
+
+# --- the ceiling: a forwarder that logs users in and copies bytes to the partner, no parsing, nothing stored
+bench --scenario forwarder --port $FORWARDER_PORT --domain localhost > "$work/forwarder.log" 2>&1 &
+server_pid=$!
+wait_port $FORWARDER_PORT
+echo "== forwarder"
+for w in 5 1; do
+  bench --scenario roundtrip -n "$N" -w $w --seconds "$RUN" --port $FORWARDER_PORT --domain localhost --server-pid "$server_pid" \
+    --label forwarder --mode xmpp --warmup "$WARMUP" --source-addresses "$SOURCES" --json "$results/forwarder-$((w == 5 ? 2 : 3))-w$w.json" >/dev/null
+done
 stop_server
 
 # --- Prosody 0.12 (runs as the prosody user), plain-text accounts written directly
@@ -128,12 +153,15 @@ bench --scenario report --inputs "$(ls "$results"/*.json | sort -t- -k2 | paste 
 {
   echo "# Benchmark results"
   echo
-  echo "Command: \`N=$N LOGINS=$LOGINS IDLE=$IDLE RUN=$RUN bash bench/compare.sh\`, run $(date -u '+%Y-%m-%d %H:%M UTC')."
+  echo "Command: \`N=$N LOGINS=$LOGINS IDLE=$IDLE RUN=$RUN GROUP_SIZES='$GROUP_SIZES' bash bench/compare.sh\`, run $(date -u '+%Y-%m-%d %H:%M UTC')."
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB;"
   echo "driver and server share it. MMSS: embedded mode, SQLite synchronous=FULL, every MMS stored before delivery and"
   echo "its ACK relayed; peers: a chat message answered by a chat message. Scenario 1 over STARTTLS + SASL PLAIN, the"
-  echo "others in plain text (all servers alike). Ratios are against the best peer in the same run."
+  echo "others in plain text (all servers alike). Ratios are against the best peer in the same run. The forwarder"
+  echo "logs users in and copies bytes to the partner without parsing or storing: the ceiling the driver allows here."
+  echo "Group fan-out and attachments exist only in the MMSS. Idle connections: at most $(ulimit -Hn) descriptors per"
+  echo "process here (the hard limit; raising it needs CAP_SYS_RESOURCE), hence IDLE=$IDLE."
   echo
   cat "$work/table.md"
   echo "![chart](results.svg)"

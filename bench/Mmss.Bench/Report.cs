@@ -27,7 +27,7 @@ public static class Report
                     var peers = rows.Where(r => r.Label != "mmss" && r.Label != "forwarder").Select(value).Where(x => x is not null).Select(x => x!.Value).ToList();
                     var best = peers.Count == 0 ? (double?)null : higherIsBetter ? peers.Max() : peers.Min();
                     var ratio = v is null || best is null || best == 0 || row.Label != "mmss" || name == "connections" ? "" : $" ({(v.Value / best.Value).ToString("0.00", CultureInfo.InvariantCulture)}× best peer)";
-                    md.Append($" {Format(v)}{ratio} |");
+                    md.Append($" {Format(v)}{ratio}{VersusForwarder(rows, row, name, value, v)} |");
                 }
                 md.AppendLine();
             }
@@ -35,6 +35,14 @@ public static class Report
         }
         File.WriteAllText(markdownPath, md.ToString());
         if (svgPath is not null) File.WriteAllText(svgPath, Chart(results));
+    }
+
+    /// <summary>The MMSS's latency next to the forwarder's (the driver's ceiling), as a difference in ms.</summary>
+    private static string VersusForwarder(List<BenchResult> rows, BenchResult row, string name, Func<BenchResult, double?> value, double? v)
+    {
+        if (row.Label != "mmss" || v is null || !name.EndsWith(" ms", StringComparison.Ordinal)) return "";
+        if (rows.FirstOrDefault(r => r.Label == "forwarder") is not { } forwarder || value(forwarder) is not { } baseline) return "";
+        return $", +{(v.Value - baseline).ToString("0.0", CultureInfo.InvariantCulture)} ms vs forwarder";
     }
 
     private static List<(string Name, Func<BenchResult, double?> Value, bool HigherIsBetter)> Columns(List<BenchResult> rows)
@@ -52,6 +60,12 @@ public static class Report
             ("login p99 ms", r => r.LoginP99Ms, false),
             ("RSS per connection (KB)", r => r.RssPerConnectionBytes / 1024, false),
             ("CPU at rest (%)", r => r.IdleCpuPercent, false),
+            ("last copy p50 ms", r => r.GroupLastDeliveryP50Ms, false),
+            ("last copy max ms", r => r.GroupLastDeliveryMaxMs, false),
+            ("aggregated ACK p50 ms", r => r.GroupAckP50Ms, false),
+            ("aggregated ACK max ms", r => r.GroupAckMaxMs, false),
+            ("upload MB/s", r => r.UploadMegabytesPerSecond, true),
+            ("download MB/s", r => r.DownloadMegabytesPerSecond, true),
         };
         return all.Where(c => rows.Any(r => c.Item2(r) is not null)).ToList();
     }

@@ -12,7 +12,8 @@ public class Bench_Smoke_Tests(ServerFixture fixture)
         for (var i = 0; i < 4; i++) await fixture.Server.ProvisionUserAsync($"smoke{i}", "pw");
         string[] common = ["--port", fixture.Server.C2sPort.ToString(), "--domain", EmbeddedServer.Domain, "--users", "smoke", "--tls", "true",
             "--seconds", "1", "--warmup", "0.5", "-n", "4", "--server-pid", fixture.Server.ProcessId!.Value.ToString(), "--label", "mmss"];
-        return await new Scenarios(BenchOptions.Parse([.. scenario, .. common])).RunAsync();
+        // The scenario's own options come last, so that they win over the common ones.
+        return await new Scenarios(BenchOptions.Parse([.. common, .. scenario])).RunAsync();
     }
 
     [Fact]
@@ -31,6 +32,54 @@ public class Bench_Smoke_Tests(ServerFixture fixture)
         Assert.True(logins.LoginsPerSecond > 0);
         var idle = await RunAsync("--scenario", "idle");
         Assert.NotNull(idle.RssPerConnectionBytes);
+    }
+
+    [Fact]
+    public async Task Group_scenario_times_the_last_copy_and_the_aggregated_ack()
+    {
+        using (var http = fixture.Server.AdminClient())
+        {
+            (await System.Net.Http.Json.HttpClientJsonExtensions.PutAsJsonAsync(http, "admin/groups/smokegroup",
+                new { name = "smoke", members = new[] { "smoke0", "smoke1", "smoke2", "smoke3" } })).EnsureSuccessStatusCode();
+        }
+        var result = await RunAsync("--scenario", "group", "-n", "3", "--group", "smokegroup", "--rounds", "2");
+        Assert.True(result.GroupLastDeliveryP50Ms > 0);
+        Assert.True(result.GroupAckP50Ms >= result.GroupLastDeliveryP50Ms);
+    }
+
+    [Fact]
+    public async Task Attachment_scenario_uploads_and_downloads_through_the_http_endpoint()
+    {
+        var result = await RunAsync("--scenario", "attachments", "-n", "2", "--files", "2", "--file-mb", "1",
+            "--http-port", fixture.Server.HttpPort.ToString());
+        Assert.True(result.UploadMegabytesPerSecond > 0);
+        Assert.True(result.DownloadMegabytesPerSecond > 0);
+    }
+
+    [Fact]
+    public async Task Forwarder_carries_round_trips_between_partners()
+    {
+        var port = FreePort();
+        using var stop = new CancellationTokenSource();
+        var forwarder = new Forwarder(BenchOptions.Parse(["--port", port.ToString()])).RunAsync(stop.Token);
+        try
+        {
+            var result = await new Scenarios(BenchOptions.Parse(["--scenario", "roundtrip", "--mode", "xmpp", "--port", port.ToString(),
+                "-n", "4", "-w", "2", "--seconds", "1", "--warmup", "0.5", "--label", "forwarder"])).RunAsync();
+            Assert.True(result.RoundTripsPerSecond > 0, "no round trip completed through the forwarder");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => forwarder);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]
