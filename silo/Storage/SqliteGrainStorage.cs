@@ -12,42 +12,39 @@ namespace Mmss.Silo.Storage;
 public sealed class SqliteGrainStorage(string name, SqliteDatabase database, IGrainStorageSerializer serializer,
     ILogger<SqliteGrainStorage> logger) : IGrainStorage
 {
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.ReadAsync(command =>
+    private const string Select = "SELECT etag, payload FROM grain_state WHERE state_name = $s AND grain_id = $g";
+    private const string Insert = "INSERT INTO grain_state (state_name, grain_id, etag, payload) VALUES ($s, $g, 1, $p) ON CONFLICT DO NOTHING";
+    private const string Update = "UPDATE grain_state SET etag = $n, payload = $p WHERE state_name = $s AND grain_id = $g AND etag = $e";
+    private const string Delete = "DELETE FROM grain_state WHERE state_name = $s AND grain_id = $g AND etag = $e";
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.ReadAsync(Select, command =>
     {
-            command.CommandText = "SELECT etag, payload FROM grain_state WHERE state_name = $s AND grain_id = $g";
-            command.Parameters.AddWithValue("$s", stateName);
-            command.Parameters.AddWithValue("$g", grainId.ToString());
-            using var reader = command.ExecuteReader();
-            if (!reader.Read())
-            {
-                grainState.State = Activator.CreateInstance<T>();
-                grainState.ETag = null;
-                grainState.RecordExists = false;
-                return true;
-            }
-            var etag = reader.GetInt64(0);
-            var payload = (byte[])reader.GetValue(1);
-            grainState.State = serializer.Deserialize<T>(new BinaryData(payload));
-            grainState.ETag = etag.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            grainState.RecordExists = true;
+        command.Parameters.AddWithValue("$s", stateName);
+        command.Parameters.AddWithValue("$g", grainId.ToString());
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            grainState.State = Activator.CreateInstance<T>();
+            grainState.ETag = null;
+            grainState.RecordExists = false;
             return true;
+        }
+        var etag = reader.GetInt64(0);
+        var payload = (byte[])reader.GetValue(1);
+        grainState.State = serializer.Deserialize<T>(new BinaryData(payload));
+        grainState.ETag = etag.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        grainState.RecordExists = true;
+        return true;
     });
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var payload = serializer.Serialize(grainState.State).ToArray();
-        await database.RunAsync(command =>
+        var next = grainState.ETag is null ? 1 : ParseEtag(grainState.ETag) + 1;
+        await database.RunAsync(grainState.ETag is null ? Insert : Update, command =>
         {
-            long next;
-            if (grainState.ETag is null)
+            if (grainState.ETag is not null)
             {
-                next = 1;
-                command.CommandText = "INSERT INTO grain_state (state_name, grain_id, etag, payload) VALUES ($s, $g, 1, $p) ON CONFLICT DO NOTHING";
-            }
-            else
-            {
-                next = ParseEtag(grainState.ETag) + 1;
-                command.CommandText = "UPDATE grain_state SET etag = $n, payload = $p WHERE state_name = $s AND grain_id = $g AND etag = $e";
                 command.Parameters.AddWithValue("$e", next - 1);
                 command.Parameters.AddWithValue("$n", next);
             }
@@ -61,20 +58,19 @@ public sealed class SqliteGrainStorage(string name, SqliteDatabase database, IGr
         });
     }
 
-    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.RunAsync(command =>
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.RunAsync(Delete, command =>
     {
-            if (grainState.ETag is not null)
-            {
-                command.CommandText = "DELETE FROM grain_state WHERE state_name = $s AND grain_id = $g AND etag = $e";
-                command.Parameters.AddWithValue("$s", stateName);
-                command.Parameters.AddWithValue("$g", grainId.ToString());
-                command.Parameters.AddWithValue("$e", ParseEtag(grainState.ETag));
-                if (command.ExecuteNonQuery() != 1) throw Conflict("clear", stateName, grainId, grainState.ETag);
-            }
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
-            grainState.RecordExists = false;
-            return true;
+        if (grainState.ETag is not null)
+        {
+            command.Parameters.AddWithValue("$s", stateName);
+            command.Parameters.AddWithValue("$g", grainId.ToString());
+            command.Parameters.AddWithValue("$e", ParseEtag(grainState.ETag));
+            if (command.ExecuteNonQuery() != 1) throw Conflict("clear", stateName, grainId, grainState.ETag);
+        }
+        grainState.State = Activator.CreateInstance<T>();
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+        return true;
     });
 
     private static long ParseEtag(string etag) =>

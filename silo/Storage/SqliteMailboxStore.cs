@@ -6,54 +6,59 @@ namespace Mmss.Silo.Storage;
 /// <summary>Mailbox rows in the embedded SQLite file: one INSERT, UPDATE or DELETE per stored item.</summary>
 public sealed class SqliteMailboxStore(SqliteDatabase database, Serializer<MailboxEntry> serializer) : IMailboxStore
 {
-    public Task<long> AppendAsync(string owner, MailboxEntry entry) => database.RunAsync(command =>
-    {
-        command.CommandText = "INSERT INTO mailbox (owner, expires_at, entry) VALUES ($o, $x, $e) RETURNING seq";
-        command.Parameters.AddWithValue("$o", owner);
-        command.Parameters.AddWithValue("$x", entry.ExpiresAt.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$e", serializer.SerializeToArray(entry));
-        return (long)command.ExecuteScalar()!;
-    });
-
-    public Task UpdateAsync(string owner, MailboxEntry entry) => database.RunAsync(command =>
-    {
-        command.CommandText = "UPDATE mailbox SET expires_at = $x, entry = $e WHERE seq = $s AND owner = $o";
-        command.Parameters.AddWithValue("$o", owner);
-        command.Parameters.AddWithValue("$s", entry.Seq);
-        command.Parameters.AddWithValue("$x", entry.ExpiresAt.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$e", serializer.SerializeToArray(entry));
-        return command.ExecuteNonQuery();
-    });
-
-    public Task RemoveAsync(string owner, long seq) => database.RunAsync(command =>
-    {
-        command.CommandText = "DELETE FROM mailbox WHERE seq = $s AND owner = $o";
-        command.Parameters.AddWithValue("$o", owner);
-        command.Parameters.AddWithValue("$s", seq);
-        return command.ExecuteNonQuery();
-    });
-
-    public Task<IReadOnlyList<MailboxEntry>> LoadAsync(string owner) => database.ReadAsync<IReadOnlyList<MailboxEntry>>(command =>
-    {
-        command.CommandText = "SELECT seq, entry FROM mailbox WHERE owner = $o ORDER BY seq";
-        command.Parameters.AddWithValue("$o", owner);
-        using var reader = command.ExecuteReader();
-        var entries = new List<MailboxEntry>();
-        while (reader.Read())
+    public Task<long> AppendAsync(string owner, MailboxEntry entry) => database.RunAsync(
+        "INSERT INTO mailbox (owner, expires_at, entry) VALUES ($o, $x, $e) RETURNING seq",
+        command =>
         {
-            entries.Add(serializer.Deserialize((byte[])reader.GetValue(1))! with { Seq = reader.GetInt64(0) });
-        }
-        return entries;
-    });
+            command.Parameters.AddWithValue("$o", owner);
+            command.Parameters.AddWithValue("$x", entry.ExpiresAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$e", serializer.SerializeToArray(entry));
+            return (long)command.ExecuteScalar()!;
+        });
 
-    public Task<IReadOnlyList<string>> FindOwnersWithExpiredAsync(DateTimeOffset now, int limit) => database.ReadAsync<IReadOnlyList<string>>(command =>
-    {
-        command.CommandText = "SELECT DISTINCT owner FROM mailbox WHERE expires_at <= $n LIMIT $l";
-        command.Parameters.AddWithValue("$n", now.ToUnixTimeMilliseconds());
-        command.Parameters.AddWithValue("$l", limit);
-        using var reader = command.ExecuteReader();
-        var owners = new List<string>();
-        while (reader.Read()) owners.Add(reader.GetString(0));
-        return owners;
-    });
+    public Task UpdateAsync(string owner, MailboxEntry entry) => database.RunAsync(
+        "UPDATE mailbox SET expires_at = $x, entry = $e WHERE seq = $s AND owner = $o",
+        command =>
+        {
+            command.Parameters.AddWithValue("$o", owner);
+            command.Parameters.AddWithValue("$s", entry.Seq);
+            command.Parameters.AddWithValue("$x", entry.ExpiresAt.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$e", serializer.SerializeToArray(entry));
+            return command.ExecuteNonQuery();
+        });
+
+    public Task RemoveAsync(string owner, long seq) => database.RunAsync(
+        "DELETE FROM mailbox WHERE seq = $s AND owner = $o",
+        command =>
+        {
+            command.Parameters.AddWithValue("$o", owner);
+            command.Parameters.AddWithValue("$s", seq);
+            return command.ExecuteNonQuery();
+        });
+
+    public Task<IReadOnlyList<MailboxEntry>> LoadAsync(string owner) => database.ReadAsync<IReadOnlyList<MailboxEntry>>(
+        "SELECT seq, entry FROM mailbox WHERE owner = $o ORDER BY seq",
+        command =>
+        {
+            command.Parameters.AddWithValue("$o", owner);
+            using var reader = command.ExecuteReader();
+            var entries = new List<MailboxEntry>();
+            while (reader.Read())
+            {
+                entries.Add(serializer.Deserialize((byte[])reader.GetValue(1))! with { Seq = reader.GetInt64(0) });
+            }
+            return entries;
+        });
+
+    public Task<IReadOnlyList<string>> FindOwnersWithExpiredAsync(DateTimeOffset now, int limit) => database.ReadAsync<IReadOnlyList<string>>(
+        "SELECT DISTINCT owner FROM mailbox WHERE expires_at <= $n LIMIT $l",
+        command =>
+        {
+            command.Parameters.AddWithValue("$n", now.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$l", limit);
+            using var reader = command.ExecuteReader();
+            var owners = new List<string>();
+            while (reader.Read()) owners.Add(reader.GetString(0));
+            return owners;
+        });
 }
