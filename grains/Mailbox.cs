@@ -3,12 +3,14 @@ using Mmss.GrainInterfaces;
 namespace Mmss.Grains;
 
 /// <summary>
-/// A user's stored entries in memory, in sequence order, indexed so that storing, answering and confirming one entry
-/// costs the same whatever the mailbox holds (answered MMS stay until their TTL so that a late ACK "read" finds them).
+/// A user's stored entries in memory, indexed so that storing, answering and confirming one entry costs the same
+/// whatever the mailbox holds. Answered MMS stay until their TTL (a late ACK "read" or a retry must find them), so
+/// they can outnumber the rest by far: only the entries still waiting are kept in order.
 /// </summary>
 public sealed class Mailbox
 {
-    private readonly SortedDictionary<long, MailboxEntry> _bySeq = [];
+    private readonly Dictionary<long, MailboxEntry> _bySeq = [];
+    private readonly SortedSet<long> _waiting = [];
     private readonly Dictionary<string, List<long>> _mmsByMessageId = new(StringComparer.Ordinal);
 
     public Mailbox(IEnumerable<MailboxEntry> entries)
@@ -18,12 +20,16 @@ public sealed class Mailbox
 
     public int Count => _bySeq.Count;
 
-    /// <summary>Every entry, oldest first.</summary>
+    /// <summary>Every entry, in no particular order.</summary>
     public IEnumerable<MailboxEntry> Entries => _bySeq.Values;
+
+    /// <summary>The entries not yet answered (MMS) or confirmed written (notices, ordinary messages), oldest first.</summary>
+    public IEnumerable<MailboxEntry> Waiting => _waiting.Select(seq => _bySeq[seq]);
 
     public void Add(MailboxEntry entry)
     {
         _bySeq[entry.Seq] = entry;
+        if (!entry.Answered) _waiting.Add(entry.Seq);
         if (entry.Kind != DeliveryKind.Mms) return;
         if (!_mmsByMessageId.TryGetValue(entry.MessageId, out var seqs)) _mmsByMessageId[entry.MessageId] = seqs = [];
         seqs.Add(entry.Seq);
@@ -32,10 +38,16 @@ public sealed class Mailbox
     public MailboxEntry? Get(long seq) => _bySeq.GetValueOrDefault(seq);
 
     /// <summary>Replaces an entry with a changed copy of itself (same sequence number).</summary>
-    public void Replace(MailboxEntry entry) => _bySeq[entry.Seq] = entry;
+    public void Replace(MailboxEntry entry)
+    {
+        _bySeq[entry.Seq] = entry;
+        if (entry.Answered) _waiting.Remove(entry.Seq);
+        else _waiting.Add(entry.Seq);
+    }
 
     public void Remove(long seq)
     {
+        _waiting.Remove(seq);
         if (!_bySeq.Remove(seq, out var entry) || entry.Kind != DeliveryKind.Mms) return;
         var seqs = _mmsByMessageId[entry.MessageId];
         seqs.Remove(seq);

@@ -18,9 +18,8 @@ public sealed partial class UserGrain
         var mailbox = await MailboxAsync();
         var now = time.GetTimestamp();
         var backlog = new List<Delivery>();
-        foreach (var entry in mailbox.Entries)
+        foreach (var entry in mailbox.Waiting)
         {
-            if (entry.Answered) continue;
             backlog.Add(entry.ToDelivery());
             if (entry.Kind == DeliveryKind.Mms) _lastPushed[entry.Seq] = now;
         }
@@ -79,9 +78,9 @@ public sealed partial class UserGrain
         if (state.State.Sessions.Count == 0 || _mailbox is null) return;
         var now = time.GetTimestamp();
         var after = options.Value.RedeliverAfterSeconds * time.TimestampFrequency;
-        foreach (var entry in _mailbox.Entries.ToArray())
+        foreach (var entry in _mailbox.Waiting.ToArray())
         {
-            if (entry.Kind != DeliveryKind.Mms || entry.Answered) continue;
+            if (entry.Kind != DeliveryKind.Mms) continue;
             if (_lastPushed.TryGetValue(entry.Seq, out var pushed) && now - pushed < after) continue;
             logger.LogDebug("{Udn}: MMS {MessageId} unanswered; writing it again", Udn, entry.MessageId);
             Push(entry);

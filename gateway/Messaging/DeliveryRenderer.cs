@@ -54,12 +54,27 @@ public static class DeliveryRenderer
         if (end < 0)
         {
             XmlWriter.WriteRaw(output, payload);
-            XmlWriter.Write(output, JiveProperties.Build(properties), Namespaces.Client);
+            XmlWriter.WriteRaw(output, "<properties xmlns='http://www.jivesoftware.com/xmlns/xmpp/properties'>"u8);
+            WriteProperties(output, properties);
+            XmlWriter.WriteRaw(output, PropertiesEnd);
             return;
         }
         XmlWriter.WriteRaw(output, payload[..end]);
-        foreach (var property in JiveProperties.Build(properties).Elements) XmlWriter.Write(output, property, Namespaces.JiveProperties);
+        WriteProperties(output, properties);
         XmlWriter.WriteRaw(output, payload[end..]);
+    }
+
+    /// <summary>Jive &lt;property/&gt; elements written directly: every notice has some, so no element tree is built.</summary>
+    private static void WriteProperties(IBufferWriter<byte> output, IReadOnlyList<KeyValuePair<string, string>> properties)
+    {
+        foreach (var (name, value) in properties)
+        {
+            XmlWriter.WriteRaw(output, "<property><name>"u8);
+            XmlWriter.WriteEscaped(output, name, escapeQuotes: false);
+            XmlWriter.WriteRaw(output, "</name><value type='string'>"u8);
+            XmlWriter.WriteEscaped(output, value, escapeQuotes: false);
+            XmlWriter.WriteRaw(output, "</value></property>"u8);
+        }
     }
 
     private static void Attribute(IBufferWriter<byte> output, ReadOnlySpan<byte> opening, string value)

@@ -15,15 +15,17 @@ public class Mailbox_Tests
         mailbox.Replace(Mms(2, "b", "x", answered: true));
         mailbox.Replace(Mms(3, "c", "x", answered: true));
         Assert.Equal(3, mailbox.FindMmsToAnswer("x")!.Seq);
+        Assert.Empty(mailbox.Waiting);
+        Assert.Equal(3, mailbox.Count);
         Assert.Null(mailbox.FindMmsToAnswer("y"));
     }
 
     [Fact]
-    public void Entries_stay_in_sequence_order_and_removal_clears_the_index()
+    public void Waiting_entries_stay_in_sequence_order_and_removal_clears_the_index()
     {
         var mailbox = new Mailbox([Mms(5, "a", "p"), Mms(2, "a", "q")]);
         mailbox.Add(new MailboxEntry(9, DeliveryKind.Notice, "n", "ACK", "chat", null, null, DateTimeOffset.UtcNow, false));
-        Assert.Equal([2L, 5L, 9L], mailbox.Entries.Select(e => e.Seq));
+        Assert.Equal([2L, 5L, 9L], mailbox.Waiting.Select(e => e.Seq));
         Assert.NotNull(mailbox.FindMms("a", "q"));
         Assert.Null(mailbox.FindMms("b", "q"));
         mailbox.Remove(2);
