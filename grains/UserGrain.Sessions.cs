@@ -21,9 +21,10 @@ public sealed partial class UserGrain
         foreach (var entry in mailbox.Waiting)
         {
             backlog.Add(entry.ToDelivery());
-            if (entry.Kind == DeliveryKind.Mms) _lastPushed[entry.Seq] = now;
+            if (entry.Kind != DeliveryKind.Mms) continue;
+            _lastPushed[entry.Seq] = now;
+            EnsureRedeliveryTimer();
         }
-        EnsureRedeliveryTimer();
         logger.LogDebug("{Udn}: session {SessionId} attached on {Gateway}, {Count} waiting", Udn, session.SessionId, session.GatewayId, backlog.Count);
         return backlog.ToArray();
     }
@@ -49,7 +50,11 @@ public sealed partial class UserGrain
     {
         var sessions = state.State.Sessions;
         if (sessions.Count == 0) return;
-        if (entry.Kind == DeliveryKind.Mms) _lastPushed[entry.Seq] = time.GetTimestamp();
+        if (entry.Kind == DeliveryKind.Mms)
+        {
+            _lastPushed[entry.Seq] = time.GetTimestamp();
+            EnsureRedeliveryTimer();
+        }
         var deliveries = new[] { entry.ToDelivery() };
         foreach (var session in sessions)
         {
@@ -62,7 +67,6 @@ public sealed partial class UserGrain
                 logger.LogWarning(e, "{Udn}: push to session {SessionId} on {Gateway} failed", Udn, session.SessionId, session.GatewayId);
             }
         }
-        EnsureRedeliveryTimer();
     }
 
     private void EnsureRedeliveryTimer()
@@ -72,10 +76,18 @@ public sealed partial class UserGrain
         _redeliveryTimer = this.RegisterGrainTimer(RedeliverAsync, period, period);
     }
 
-    /// <summary>Writes again the MMS a live session has had for a while without answering (issue: redelivery).</summary>
+    /// <summary>
+    /// Writes again the MMS a live session has had for a while without answering (issue: redelivery). The timer runs
+    /// only while pushed MMS wait for an answer: thousands of idle users must not each tick for nothing.
+    /// </summary>
     private async Task RedeliverAsync(CancellationToken cancellationToken)
     {
-        if (state.State.Sessions.Count == 0 || _mailbox is null) return;
+        if (state.State.Sessions.Count == 0 || _mailbox is null || !_mailbox.Waiting.Any(e => e.Kind == DeliveryKind.Mms))
+        {
+            _redeliveryTimer?.Dispose();
+            _redeliveryTimer = null;
+            return;
+        }
         var now = time.GetTimestamp();
         var after = options.Value.RedeliverAfterSeconds * time.TimestampFrequency;
         foreach (var entry in _mailbox.Waiting.ToArray())

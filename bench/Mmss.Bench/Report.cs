@@ -74,7 +74,10 @@ public static class Report
     {
         null => "–",
         >= 100 => value.Value.ToString("0", CultureInfo.InvariantCulture),
-        _ => value.Value.ToString("0.00", CultureInfo.InvariantCulture),
+        < 0.1 and > 0 => value.Value.ToString("0.000", CultureInfo.InvariantCulture),
+        _ => value.Value == Math.Floor(value.Value)
+            ? value.Value.ToString("0", CultureInfo.InvariantCulture)
+            : value.Value.ToString("0.00", CultureInfo.InvariantCulture),
     };
 
     /// <summary>Bars of round trips/s and p50/p99 latency per server, for each round-trip scenario.</summary>
