@@ -36,7 +36,7 @@ public sealed class Scenarios(BenchOptions options)
         await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
         return new BenchResult
         {
-            Label = options.Label, Scenario = "login", Connections = options.Connections, Seconds = elapsed,
+            Label = options.Label, Scenario = $"login-{options.Mechanism}", Connections = options.Connections, Seconds = elapsed,
             LoginsPerSecond = options.Connections / elapsed, LoginP50Ms = Percentiles.Of(times, 50), LoginP99Ms = Percentiles.Of(times, 99),
         };
     }
