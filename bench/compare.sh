@@ -79,7 +79,8 @@ bench --scenario attachments -n "$UPLOADERS" --files "$FILES" --file-mb "$FILE_M
 stop_server
 
 # --- the ceiling: a forwarder that logs users in and copies bytes to the partner, no parsing, nothing stored
-bench --scenario forwarder --port $FORWARDER_PORT --domain localhost > "$work/forwarder.log" 2>&1 &
+# Started directly, not through the bench function: $! must be the process whose CPU is sampled.
+dotnet bench/Mmss.Bench/bin/Release/net10.0/Mmss.Bench.dll --scenario forwarder --port $FORWARDER_PORT --domain localhost > "$work/forwarder.log" 2>&1 &
 server_pid=$!
 wait_port $FORWARDER_PORT
 echo "== forwarder"
