@@ -186,4 +186,21 @@ public class MessageFlow_Tests(ClusterFixture fixture)
         var backlog = await Grains.GetGrain<IUserGrain>("b9").AttachSessionAsync(new SessionHandle("test-gateway", "s-b9b", reference));
         Assert.Empty(backlog);
     }
+
+    [Fact]
+    public async Task An_mms_to_oneself_is_delivered_and_its_ack_comes_back()
+    {
+        await ProvisionAsync("a10");
+        var (observer, reference) = await GatewayAsync();
+        await Grains.GetGrain<IUserGrain>("a10").AttachSessionAsync(new SessionHandle("test-gateway", "s-a10", reference));
+        Assert.True((await SubmitAsync(Mms("m10", "a10", "a10"))).Accepted);
+        var copy = await observer.NextAsync("s-a10");
+        Assert.Equal((DeliveryKind.Mms, "m10", "a10"), (copy.Kind, copy.MessageId, copy.From));
+        // The user grain relays the answer to itself: the call must interleave, not wait for its own turn to end.
+        var answered = Grains.GetGrain<IUserGrain>("a10").AnswerAsync("m10", "2", "1");
+        Assert.Same(answered, await Task.WhenAny(answered, Task.Delay(TimeSpan.FromSeconds(10))));
+        Assert.True(await answered);
+        var notice = await observer.NextAsync("s-a10");
+        Assert.Equal((DeliveryKind.Notice, "m10", "ACK"), (notice.Kind, notice.MessageId, notice.From));
+    }
 }
