@@ -11,8 +11,6 @@ namespace Mmss.Bench;
 /// </summary>
 public sealed class AttachmentScenario(BenchOptions options)
 {
-    private static readonly string RunNonce = Guid.NewGuid().ToString("N")[..8];
-
     public async Task<BenchResult> RunAsync()
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://{options.Host}:{options.HttpPort}/"), Timeout = TimeSpan.FromMinutes(10) };
@@ -70,7 +68,7 @@ public sealed class AttachmentScenario(BenchOptions options)
         return total;
     }
 
-    private static string MessageId(string user) => $"{RunNonce}-{user}";
+    private static string MessageId(string user) => $"{BenchOptions.RunNonce}-{user}";
 
     private AuthenticationHeaderValue Basic(string user) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{options.Password}")));

@@ -6,6 +6,12 @@ namespace Mmss.Bench;
 /// <summary>Command-line settings: `--name value` pairs, every one with a default.</summary>
 public sealed class BenchOptions
 {
+    /// <summary>
+    /// Part of every message id this process sends: ids stay unique across runs against one server, where a repeated
+    /// id is a retry to the MMSS, answered without a second delivery.
+    /// </summary>
+    public static readonly string RunNonce = Guid.NewGuid().ToString("N")[..8];
+
     public string Scenario { get; private set; } = "roundtrip";
     public string Host { get; private set; } = "127.0.0.1";
     public int Port { get; private set; } = 5222;

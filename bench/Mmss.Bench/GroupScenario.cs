@@ -10,8 +10,6 @@ namespace Mmss.Bench;
 /// </summary>
 public sealed class GroupScenario(BenchOptions options, Terminals terminals)
 {
-    private static readonly string RunNonce = Guid.NewGuid().ToString("N")[..8];
-
     public async Task<BenchResult> RunAsync()
     {
         var (clients, _) = await terminals.LoginAllAsync(options.Connections + 1);
@@ -23,7 +21,7 @@ public sealed class GroupScenario(BenchOptions options, Terminals terminals)
         {
             for (var round = 0; round < options.Rounds; round++)
             {
-                var id = $"{RunNonce}-g{round}";
+                var id = $"{BenchOptions.RunNonce}-g{round}";
                 var started = Stopwatch.GetTimestamp();
                 var copies = members.Select(m => ReceiveAndAckAsync(m, id, started)).ToArray();
                 await sender.SendRawAsync(

@@ -7,8 +7,6 @@ namespace Mmss.Bench;
 
 public sealed class Scenarios(BenchOptions options)
 {
-    private static readonly string RunNonce = Guid.NewGuid().ToString("N")[..8];
-
     private readonly Terminals _terminals = new(options);
     private readonly ServerProcess _server = new(options.ServerPid);
 
@@ -119,7 +117,7 @@ public sealed class Scenarios(BenchOptions options)
         var sentAt = new Dictionary<string, long>();
         var sequence = 0;
         // Ids unique across runs against one server: a repeated id is a retry to the MMSS, answered without delivery.
-        var run = RunNonce;
+        var run = BenchOptions.RunNonce;
         try
         {
             for (var i = 0; i < options.Window; i++)
