@@ -11,6 +11,13 @@ public sealed class MailboxOptions
     [Range(1, 365 * 24 * 3600)]
     public int TtlSeconds { get; set; } = 7 * 24 * 3600;
 
+    /// <summary>
+    /// How long an answered MMS is kept (without its content) for a later answer ("read" after "delivered") and for
+    /// the sender's retries, which get the answer again. Bounds what a busy recipient's mailbox holds. Default 1 day.
+    /// </summary>
+    [Range(60, 365 * 24 * 3600)]
+    public int AnsweredRetentionSeconds { get; set; } = 24 * 3600;
+
     /// <summary>An MMS written to a live session that has not answered within this time is written again.</summary>
     [Range(1, 24 * 3600)]
     public int RedeliverAfterSeconds { get; set; } = 60;

@@ -66,7 +66,7 @@ public sealed partial class UserGrain
         await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(entry.From, messageId)).AnswerAsync(Udn, msgType, returnCode);
         if (!entry.Answered)
         {
-            var answered = entry with { Answered = true, Payload = null };
+            var answered = entry with { Answered = true, Payload = null, ExpiresAt = AnsweredExpiry(entry) };
             await store.UpdateAsync(Udn, answered);
             mailbox.Replace(answered);
             _lastPushed.Remove(entry.Seq);
@@ -79,10 +79,19 @@ public sealed partial class UserGrain
         if (entry.Answered && entry.AnswerMsgType == msgType && entry.AnswerReturnCode == returnCode) return;
         // As through a message grain: the notice is stored before the MMS is marked answered.
         await NotifyOriginatorAsync(entry, msgType, returnCode);
-        var answered = entry with { Answered = true, Payload = null, AnswerMsgType = msgType, AnswerReturnCode = returnCode };
+        var answered = entry with
+        {
+            Answered = true, Payload = null, AnswerMsgType = msgType, AnswerReturnCode = returnCode, ExpiresAt = AnsweredExpiry(entry),
+        };
         await store.UpdateAsync(Udn, answered);
         mailbox.Replace(answered);
         _lastPushed.Remove(entry.Seq);
+    }
+
+    private DateTimeOffset AnsweredExpiry(MailboxEntry entry)
+    {
+        var retained = time.GetUtcNow().AddSeconds(options.Value.AnsweredRetentionSeconds);
+        return retained < entry.ExpiresAt ? retained : entry.ExpiresAt;
     }
 
     private Task NotifyOriginatorAsync(MailboxEntry mms, string msgType, string? returnCode) =>

@@ -203,4 +203,29 @@ public class MessageFlow_Tests(ClusterFixture fixture)
         var notice = await observer.NextAsync("s-a10");
         Assert.Equal((DeliveryKind.Notice, "m10", "ACK"), (notice.Kind, notice.MessageId, notice.From));
     }
+
+    [Fact]
+    public async Task An_answered_mms_is_kept_a_day_for_retries_then_dropped_without_a_fail()
+    {
+        await ProvisionAsync("a11", "b11");
+        var (observer, reference) = await GatewayAsync();
+        await Grains.GetGrain<IUserGrain>("a11").AttachSessionAsync(new SessionHandle("test-gateway", "s-a11", reference));
+        await SubmitAsync(Mms("m11", "a11", "b11"));
+        await Grains.GetGrain<IUserGrain>("b11").AnswerAsync("m11", "2", "1");
+        Assert.Equal("ACK", (await observer.NextAsync("s-a11")).From);
+        Assert.Single(await InMemoryMailboxStore.Shared.LoadAsync("b11"));
+
+        ShiftableTimeProvider.Shared.Offset = TimeSpan.FromHours(25);
+        try
+        {
+            Assert.Contains("b11", await InMemoryMailboxStore.Shared.FindOwnersWithExpiredAsync(ShiftableTimeProvider.Shared.GetUtcNow(), 1000));
+            await Grains.GetGrain<IUserGrain>("b11").ExpireAsync();
+        }
+        finally
+        {
+            ShiftableTimeProvider.Shared.Offset = TimeSpan.Zero;
+        }
+        Assert.Empty(await InMemoryMailboxStore.Shared.LoadAsync("b11"));
+        Assert.True(observer.IsEmpty("s-a11"), "an answered MMS that ages out is no FAIL 5");
+    }
 }
