@@ -10,7 +10,9 @@ public sealed partial class UserGrain
     private Task<Mailbox>? _mailboxLoad;
 
     // Loaded once: NotifyAsync interleaves, so two calls may ask for the mailbox before the first load completes.
-    private Task<Mailbox> MailboxAsync() => _mailboxLoad ??= LoadMailboxAsync();
+    // A failed load is not kept: the next call tries again rather than failing until the grain is collected.
+    private Task<Mailbox> MailboxAsync() =>
+        _mailboxLoad is { IsFaulted: false, IsCanceled: false } loading ? loading : _mailboxLoad = LoadMailboxAsync();
 
     private async Task<Mailbox> LoadMailboxAsync() => _mailbox = new Mailbox(await store.LoadAsync(Udn));
 

@@ -7,9 +7,16 @@ public sealed class InMemoryMailboxStore : IMailboxStore
 
     private readonly Lock _lock = new();
     private readonly SortedDictionary<long, (string Owner, MailboxEntry Entry)> _rows = [];
+    private readonly HashSet<string> _failNextLoad = [];
     private long _nextSeq;
 
     public int Writes { get; private set; }
+
+    /// <summary>The owner's next load throws, as a database that is briefly unreachable would.</summary>
+    public void FailNextLoad(string owner)
+    {
+        lock (_lock) _failNextLoad.Add(owner);
+    }
 
     public Task<long> AppendAsync(string owner, MailboxEntry entry)
     {
@@ -46,6 +53,7 @@ public sealed class InMemoryMailboxStore : IMailboxStore
     {
         lock (_lock)
         {
+            if (_failNextLoad.Remove(owner)) return Task.FromException<IReadOnlyList<MailboxEntry>>(new IOException("mailbox store unreachable"));
             return Task.FromResult<IReadOnlyList<MailboxEntry>>(_rows.Values.Where(r => r.Owner == owner).Select(r => r.Entry).ToList());
         }
     }

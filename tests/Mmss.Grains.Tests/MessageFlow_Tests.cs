@@ -228,4 +228,14 @@ public class MessageFlow_Tests(ClusterFixture fixture)
         Assert.Empty(await InMemoryMailboxStore.Shared.LoadAsync("b11"));
         Assert.True(observer.IsEmpty("s-a11"), "an answered MMS that ages out is no FAIL 5");
     }
+
+    [Fact]
+    public async Task A_mailbox_that_failed_to_load_is_loaded_again_on_the_next_message()
+    {
+        await ProvisionAsync("a12", "b12");
+        InMemoryMailboxStore.Shared.FailNextLoad("b12");
+        await Assert.ThrowsAnyAsync<Exception>(() => SubmitAsync(Mms("m12", "a12", "b12")));
+        Assert.True((await SubmitAsync(Mms("m12", "a12", "b12"))).Accepted);
+        Assert.Single(await InMemoryMailboxStore.Shared.LoadAsync("b12"));
+    }
 }
