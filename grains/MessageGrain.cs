@@ -91,12 +91,12 @@ public sealed partial class MessageGrain(
     {
         if (state.State.Group is not null)
         {
-            await MemberAnsweredAsync(recipient, MmsRules.FailType, FailCode.Expired.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await MemberAnsweredAsync(recipient, MmsRules.FailType, MmsRules.ExpiredReturnCode);
             return;
         }
         if (state.State.AnswerMsgType is not null || state.State.Expired) return;
         logger.LogInformation("MMS {MessageId} from {Sender} to {Recipient} expired: FAIL 5", MessageId, Sender, recipient);
-        await NotifySenderAsync(MmsRules.FailType, FailCode.Expired.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await NotifySenderAsync(MmsRules.FailType, MmsRules.ExpiredReturnCode);
         await UpdateStateAsync(s => s.Expired = true);
     }
 
@@ -115,7 +115,7 @@ public sealed partial class MessageGrain(
     }
 
     private Task NotifySenderAsync(string msgType, string? returnCode) =>
-        NotifySenderAsync(MmsRules.NoticeSender(msgType), MmsRules.NoticeProperties(msgType, returnCode));
+        GrainFactory.User(Sender).RelayAnswerAsync(MessageId, msgType, returnCode, time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
 
     private Task NotifySenderAsync(string from, IReadOnlyList<KeyValuePair<string, string>> properties) =>
         GrainFactory.User(Sender).NotifyAsync(MessageId, from, properties, time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));

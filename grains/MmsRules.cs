@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -25,9 +26,23 @@ public static class MmsRules
     public static byte[] ContentHash(MmsSubmission submission)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"{submission.Recipient}\0{submission.MsgType}\0{submission.StanzaType}\0"));
+        // The bytes of "recipient\0msgType\0stanzaType\0" then the payload, hashed without building that string: this
+        // runs for every MMS.
+        AppendTerminated(hash, submission.Recipient);
+        AppendTerminated(hash, submission.MsgType);
+        AppendTerminated(hash, submission.StanzaType);
         hash.AppendData(submission.Payload);
         return hash.GetHashAndReset();
+    }
+
+    private static void AppendTerminated(IncrementalHash hash, string? value)
+    {
+        value ??= "";
+        var rented = value.Length > 64 ? ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(value.Length)) : null;
+        Span<byte> buffer = rented ?? stackalloc byte[Encoding.UTF8.GetMaxByteCount(64)];
+        hash.AppendData(buffer[..Encoding.UTF8.GetBytes(value, buffer)]);
+        hash.AppendData("\0"u8);
+        if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
     }
 
     public static IReadOnlyList<KeyValuePair<string, string>> NoticeProperties(string msgType, string? returnCode) =>
@@ -36,4 +51,11 @@ public static class MmsRules
             : [new("MsgType", msgType), new("ReturnCode", returnCode)];
 
     public static string NoticeSender(string msgType) => msgType == FailType ? "FAIL" : "ACK";
+
+    /// <summary>FAIL 5's ReturnCode, as the recipient's answer it stands in for.</summary>
+    public static readonly string ExpiredReturnCode = FailCode.Expired.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Relays a recipient's answer (or FAIL 5) to the MMS's originator: a notice from ACK or FAIL (spec 7.5.2).</summary>
+    public static Task RelayAnswerAsync(this IUserGrain originator, string messageId, string msgType, string? returnCode, DateTimeOffset expiresAt) =>
+        originator.NotifyAsync(messageId, NoticeSender(msgType), NoticeProperties(msgType, returnCode), expiresAt);
 }

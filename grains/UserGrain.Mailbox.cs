@@ -97,8 +97,7 @@ public sealed partial class UserGrain
     }
 
     private Task NotifyOriginatorAsync(MailboxEntry mms, string msgType, string? returnCode) =>
-        GrainFactory.User(mms.From).NotifyAsync(mms.MessageId, MmsRules.NoticeSender(msgType),
-            MmsRules.NoticeProperties(msgType, returnCode), time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
+        GrainFactory.User(mms.From).RelayAnswerAsync(mms.MessageId, msgType, returnCode, time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
 
     public Task NotifyAsync(string messageId, string from, IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt) =>
         AppendAsync(new MailboxEntry(0, DeliveryKind.Notice, messageId, from, "chat", null, properties, expiresAt, Answered: false));
@@ -121,7 +120,7 @@ public sealed partial class UserGrain
             if (entry.Kind == DeliveryKind.Mms && !entry.Answered)
             {
                 logger.LogInformation("{Udn}: MMS {MessageId} from {Sender} expired undelivered", Udn, entry.MessageId, entry.From);
-                if (entry.Direct) await NotifyOriginatorAsync(entry, MmsRules.FailType, FailCode.Expired.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (entry.Direct) await NotifyOriginatorAsync(entry, MmsRules.FailType, MmsRules.ExpiredReturnCode);
                 else await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(entry.From, entry.MessageId)).ExpireAsync(Udn);
             }
             await store.RemoveAsync(Udn, entry.Seq);

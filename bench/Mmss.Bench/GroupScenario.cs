@@ -54,8 +54,7 @@ public sealed class GroupScenario(BenchOptions options, Terminals terminals)
     {
         await member.ReadUntilAsync(e => e.Name == "message" && e.Attribute("id") == id, TimeSpan.FromSeconds(120));
         var at = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        await member.SendRawAsync(
-            $"<message id='{id}' to='ACK@{options.Domain}' type='chat'><properties xmlns='{Namespaces.JiveProperties}'><property><name>MsgType</name><value type='string'>2</value></property><property><name>ReturnCode</name><value type='string'>1</value></property></properties></message>");
+        await member.SendRawAsync(BenchStanzas.Ack(id, options.Domain));
         return at;
     }
 }

@@ -158,7 +158,7 @@ public sealed class Scenarios(BenchOptions options)
                 if (message is null) return;
                 if (message.Name != "message" || message.Attribute("id") is not { } id) continue;
                 await receiver.SendRawAsync(options.Mode == "mmss"
-                    ? $"<message id='{id}' to='ACK@{options.Domain}' type='chat'><properties xmlns='{Namespaces.JiveProperties}'><property><name>MsgType</name><value type='string'>2</value></property><property><name>ReturnCode</name><value type='string'>1</value></property></properties></message>"
+                    ? BenchStanzas.Ack(id, options.Domain)
                     : $"<message id='{id}' to='{sender}@{options.Domain}' type='chat'><body>ack</body></message>");
             }
         }
