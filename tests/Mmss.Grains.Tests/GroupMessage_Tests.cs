@@ -7,9 +7,6 @@ namespace Mmss.Grains.Tests;
 [Collection(ClusterCollection.Name)]
 public class GroupMessage_Tests(ClusterFixture fixture)
 {
-    private static readonly StoredCredentials NoCredentials = new(
-        new StoredScramSecret([1], 1, [1], [1]), new StoredScramSecret([1], 1, [1], [1]), new Dictionary<string, byte[]>(), new byte[32]);
-
     private IGrainFactory Grains => fixture.Cluster.Client;
 
     private readonly RecordingObserver _observer = new();
@@ -25,7 +22,7 @@ public class GroupMessage_Tests(ClusterFixture fixture)
 
     private async Task GroupAsync(string gdn, params string[] members)
     {
-        await Task.WhenAll(members.Select(m => Grains.GetGrain<IUserGrain>(m).ProvisionAsync("Unit " + m, NoCredentials)));
+        await Task.WhenAll(members.Select(m => Grains.GetGrain<IUserGrain>(m).ProvisionAsync("Unit " + m, TestCredentials.Unusable)));
         await Grains.GetGrain<IGroupGrain>(gdn).SetAsync("Group " + gdn, members);
     }
 
@@ -144,7 +141,7 @@ public class GroupMessage_Tests(ClusterFixture fixture)
     public async Task Non_member_gets_fail_2_and_a_group_without_other_members_fail_1()
     {
         await GroupAsync("g7", "g7-a", "g7-b");
-        await Grains.GetGrain<IUserGrain>("g7-out").ProvisionAsync("outsider", NoCredentials);
+        await Grains.GetGrain<IUserGrain>("g7-out").ProvisionAsync("outsider", TestCredentials.Unusable);
         Assert.Equal(FailCode.NotAllowed, (await SendAsync("g7-out", "g7", "g7-m")).FailCode);
         await GroupAsync("g7-alone", "g7-a");
         Assert.Equal(FailCode.RecipientUnknown, (await SendAsync("g7-a", "g7-alone", "g7-m2")).FailCode);

@@ -7,9 +7,6 @@ namespace Mmss.Grains.Tests;
 [Collection(ClusterCollection.Name)]
 public class MessageFlow_Tests(ClusterFixture fixture)
 {
-    private static readonly StoredCredentials NoCredentials = new(
-        new StoredScramSecret([1], 1, [1], [1]), new StoredScramSecret([1], 1, [1], [1]), new Dictionary<string, byte[]>(), new byte[32]);
-
     private IGrainFactory Grains => fixture.Cluster.Client;
 
     private async Task<(RecordingObserver Observer, ISessionObserver Reference)> GatewayAsync()
@@ -22,13 +19,28 @@ public class MessageFlow_Tests(ClusterFixture fixture)
 
     private async Task ProvisionAsync(params string[] udns)
     {
-        foreach (var udn in udns) await Grains.GetGrain<IUserGrain>(udn).ProvisionAsync("Unit " + udn, NoCredentials);
+        foreach (var udn in udns) await Grains.GetGrain<IUserGrain>(udn).ProvisionAsync("Unit " + udn, TestCredentials.Unusable);
     }
 
     private static MmsSubmission Mms(string id, string from, string to, string text = "hello") =>
         new(id, from, to, "1", null, Encoding.UTF8.GetBytes($"<body>{text}</body>"));
 
     private Task<SubmitOutcome> SubmitAsync(MmsSubmission mms) => MmsSubmitter.SubmitAsync(Grains, mms);
+
+    /// <summary>Runs the user's expiry as it would run <paramref name="later"/> from now, once the store lists the user.</summary>
+    private async Task ExpireLaterAsync(string udn, TimeSpan later)
+    {
+        ShiftableTimeProvider.Shared.Offset = later;
+        try
+        {
+            Assert.Contains(udn, await InMemoryMailboxStore.Shared.FindOwnersWithExpiredAsync(ShiftableTimeProvider.Shared.GetUtcNow(), 1000));
+            await Grains.GetGrain<IUserGrain>(udn).ExpireAsync();
+        }
+        finally
+        {
+            ShiftableTimeProvider.Shared.Offset = TimeSpan.Zero;
+        }
+    }
 
     [Fact]
     public async Task Online_delivery_and_ack_relay()
@@ -101,16 +113,7 @@ public class MessageFlow_Tests(ClusterFixture fixture)
         await Grains.GetGrain<IUserGrain>("a6").AttachSessionAsync(new SessionHandle("test-gateway", "s-a6", reference));
         await SubmitAsync(Mms("m6", "a6", "b6"));
         Assert.Empty(await InMemoryMailboxStore.Shared.FindOwnersWithExpiredAsync(DateTimeOffset.UtcNow, 100));
-        ShiftableTimeProvider.Shared.Offset = TimeSpan.FromDays(8);
-        try
-        {
-            Assert.Contains("b6", await InMemoryMailboxStore.Shared.FindOwnersWithExpiredAsync(ShiftableTimeProvider.Shared.GetUtcNow(), 100));
-            await Grains.GetGrain<IUserGrain>("b6").ExpireAsync();
-        }
-        finally
-        {
-            ShiftableTimeProvider.Shared.Offset = TimeSpan.Zero;
-        }
+        await ExpireLaterAsync("b6", TimeSpan.FromDays(8));
         var notice = await observer.NextAsync("s-a6");
         Assert.Equal("FAIL", notice.From);
         Assert.Contains(new KeyValuePair<string, string>("ReturnCode", "5"), notice.Properties!);
@@ -215,16 +218,7 @@ public class MessageFlow_Tests(ClusterFixture fixture)
         Assert.Equal("ACK", (await observer.NextAsync("s-a11")).From);
         Assert.Single(await InMemoryMailboxStore.Shared.LoadAsync("b11"));
 
-        ShiftableTimeProvider.Shared.Offset = TimeSpan.FromHours(25);
-        try
-        {
-            Assert.Contains("b11", await InMemoryMailboxStore.Shared.FindOwnersWithExpiredAsync(ShiftableTimeProvider.Shared.GetUtcNow(), 1000));
-            await Grains.GetGrain<IUserGrain>("b11").ExpireAsync();
-        }
-        finally
-        {
-            ShiftableTimeProvider.Shared.Offset = TimeSpan.Zero;
-        }
+        await ExpireLaterAsync("b11", TimeSpan.FromHours(25));
         Assert.Empty(await InMemoryMailboxStore.Shared.LoadAsync("b11"));
         Assert.True(observer.IsEmpty("s-a11"), "an answered MMS that ages out is no FAIL 5");
     }
