@@ -6,13 +6,17 @@ using Mmss.Gateway.Hosting;
 using Mmss.Gateway.Provisioning;
 using Mmss.Silo;
 
-// Embedded mode: one process hosts the Orleans silo and the gateway; nothing else is needed.
+// Embedded mode (default): one process hosts the Orleans silo and the gateway; nothing else is needed.
+// Cluster mode (Mmss:Cluster:ConnectionString set): this process is a stateless gateway, an Orleans client of the silos
+// it finds in the PostgreSQL clustering table.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var dataDirectory = Path.GetFullPath(builder.Configuration.GetSection(MmssOptions.Section).Get<MmssOptions>()?.DataDir ?? "data");
 Directory.CreateDirectory(dataDirectory);
+var clusterMode = MmssClusterOptions.IsConfigured(builder.Configuration);
 
 builder.Services.AddMmssOptions();
-builder.UseOrleans(silo => silo.UseMmssEmbedded(builder.Configuration, dataDirectory));
+if (clusterMode) builder.UseOrleansClient(client => client.UseMmssClusterClient(builder.Configuration));
+else builder.UseOrleans(silo => silo.UseMmssEmbedded(builder.Configuration, dataDirectory));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ServedDomains>();
 builder.Services.AddSingleton(services => new ServerCertificateHolder(ServerCertificate.Load(
@@ -27,15 +31,19 @@ builder.Services.AddHostedService<SeedFileHostedService>();
 builder.Services.AddC2s();
 builder.Services.AddAttachments(dataDirectory);
 builder.WebHost.ConfigureKestrel((context, kestrel) => kestrel.ConfigureMmssListeners(context.Configuration));
+// A stop first turns readiness off, waits the drain delay and closes every stream: give it the time it needs.
+builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(
+    30 + builder.Configuration.GetValue("Mmss:Shutdown:DrainDelaySeconds", 0)));
 
 var app = builder.Build();
 // Resolved now so that a bad certificate or token file stops the start, not the first login.
 app.Services.GetRequiredService<ServerCertificateHolder>();
 app.Services.GetRequiredService<AdminToken>();
 var domains = app.Services.GetRequiredService<ServedDomains>();
-app.Logger.LogInformation("Serving domains {Domains} (default {Default}); data in {DataDirectory}", domains.All, domains.Default, dataDirectory);
+app.Logger.LogInformation("Serving domains {Domains} (default {Default}); {Mode}; data in {DataDirectory}", domains.All, domains.Default,
+    clusterMode ? "cluster mode (Orleans client)" : "embedded mode (silo in this process)", dataDirectory);
 
-app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+app.MapHealthEndpoints();
 app.MapAdminEndpoints();
 app.MapAttachmentEndpoints();
 await app.RunAsync();

@@ -20,6 +20,10 @@ public interface IUserGrain : IGrainWithStringKey
 
     Task DetachSessionAsync(string sessionId);
 
+    /// <summary>Whether a live session of this user comes from <paramref name="address"/> (attachment access by session).</summary>
+    [Orleans.Concurrency.ReadOnly]
+    Task<bool> HasLiveSessionFromAsync(string address);
+
     /// <summary>The gateway wrote these to the session (and, with XEP-0198, the terminal acknowledged them).</summary>
     Task ConfirmWrittenAsync(long[] seqs);
 

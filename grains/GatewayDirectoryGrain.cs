@@ -3,26 +3,45 @@ using Mmss.GrainInterfaces;
 
 namespace Mmss.Grains;
 
-/// <summary>The gateways alive now, each refreshed on its own timer; in memory, since gateways re-register within a period.</summary>
-public sealed class GatewayDirectoryGrain(IOptions<MailboxOptions> options, TimeProvider time) : Grain, IGatewayDirectoryGrain
+/// <summary>
+/// The gateways of the cluster and when each last refreshed. Stored, so that a directory reactivated on another silo
+/// after a crash still knows which gateways died: forgetting them would make their sessions look alive forever.
+/// </summary>
+public sealed class GatewayDirectoryGrain(
+    [PersistentState("gateways", StorageNames.Default)] IPersistentState<GatewayDirectoryState> state,
+    IOptions<MailboxOptions> options,
+    TimeProvider time) : Grain, IGatewayDirectoryGrain
 {
-    private readonly Dictionary<string, DateTimeOffset> _lastSeen = [];
+    /// <summary>Sessions of a gateway gone this long are forgotten by the user grains that held them long ago.</summary>
+    private static readonly TimeSpan ForgetAfter = TimeSpan.FromDays(7);
 
-    public Task RefreshAsync(string gatewayId)
+    public async Task<bool> RefreshAsync(string gatewayId)
     {
-        _lastSeen[gatewayId] = time.GetUtcNow();
-        return Task.CompletedTask;
+        var now = time.GetUtcNow();
+        var wasLive = state.State.LastSeen.TryGetValue(gatewayId, out var seen) && !IsGone(gatewayId, seen, now);
+        state.State.LastSeen[gatewayId] = now;
+        state.State.Left.Remove(gatewayId);
+        foreach (var old in state.State.LastSeen.Where(g => now - g.Value > ForgetAfter).Select(g => g.Key).ToArray())
+        {
+            state.State.LastSeen.Remove(old);
+            state.State.Left.Remove(old);
+        }
+        await state.WriteStateAsync();
+        return wasLive;
     }
 
-    public Task RemoveAsync(string gatewayId)
+    public async Task RemoveAsync(string gatewayId)
     {
-        _lastSeen.Remove(gatewayId);
-        return Task.CompletedTask;
+        if (!state.State.Left.Add(gatewayId)) return;
+        await state.WriteStateAsync();
     }
 
-    public Task<string[]> GetLiveGatewaysAsync()
+    public Task<string[]> GetGoneGatewaysAsync()
     {
-        var cutoff = time.GetUtcNow().AddSeconds(-options.Value.GatewayExpirySeconds);
-        return Task.FromResult(_lastSeen.Where(g => g.Value >= cutoff).Select(g => g.Key).ToArray());
+        var now = time.GetUtcNow();
+        return Task.FromResult(state.State.LastSeen.Where(g => IsGone(g.Key, g.Value, now)).Select(g => g.Key).ToArray());
     }
+
+    private bool IsGone(string gatewayId, DateTimeOffset lastSeen, DateTimeOffset now) =>
+        state.State.Left.Contains(gatewayId) || now - lastSeen > TimeSpan.FromSeconds(options.Value.GatewayExpirySeconds);
 }

@@ -34,7 +34,10 @@ public sealed class MailboxOptions
     [Range(0, 600)]
     public int AttachmentGraceSeconds { get; set; } = 10;
 
-    /// <summary>A gateway that has not refreshed its directory entry for this long is counted gone.</summary>
-    [Range(5, 3600)]
-    public int GatewayExpirySeconds { get; set; } = 90;
+    /// <summary>
+    /// The one setting of gateway liveness, read by both sides: a gateway refreshes its directory entry every third of
+    /// it and is counted gone (its sessions offline) when it has not for this long; silos learn it within a quarter more.
+    /// </summary>
+    [Range(3, 3600)]
+    public int GatewayExpirySeconds { get; set; } = 30;
 }

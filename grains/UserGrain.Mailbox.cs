@@ -51,7 +51,7 @@ public sealed partial class UserGrain
             await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, sender, submission.StanzaType,
                 submission.Payload, addedProperties, expiresAt, Answered: false));
         }
-        return state.State.Sessions.Count > 0 ? MmsAcceptance.Online : MmsAcceptance.StoredOffline;
+        return LiveSessions().Count > 0 ? MmsAcceptance.Online : MmsAcceptance.StoredOffline;
     }
 
     public async Task<bool> AnswerAsync(string messageId, string msgType, string? returnCode)

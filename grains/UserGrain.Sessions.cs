@@ -11,7 +11,7 @@ public sealed partial class UserGrain
 
     public async Task<Delivery[]> AttachSessionAsync(SessionHandle session)
     {
-        var sessions = state.State.Sessions;
+        var sessions = LiveSessions();
         sessions.RemoveAll(s => s.SessionId == session.SessionId);
         sessions.Add(session);
         await state.WriteStateAsync();
@@ -34,6 +34,21 @@ public sealed partial class UserGrain
         if (state.State.Sessions.RemoveAll(s => s.SessionId == sessionId) > 0) await state.WriteStateAsync();
     }
 
+    public Task<bool> HasLiveSessionFromAsync(string address) =>
+        Task.FromResult(LiveSessions().Any(s => s.Address == address));
+
+    /// <summary>
+    /// The sessions on gateways not counted gone. Sessions of a dead gateway are dropped here, in memory only: the next
+    /// write of the state, or the next activation, makes it durable, so a push costs no extra write.
+    /// </summary>
+    private List<SessionHandle> LiveSessions()
+    {
+        var sessions = state.State.Sessions;
+        if (sessions.Count > 0 && sessions.RemoveAll(s => gateways.IsGone(s.GatewayId)) > 0)
+            logger.LogInformation("{Udn}: sessions on gateways counted gone are offline", Udn);
+        return sessions;
+    }
+
     public async Task ConfirmWrittenAsync(long[] seqs)
     {
         var mailbox = await MailboxAsync();
@@ -48,7 +63,7 @@ public sealed partial class UserGrain
 
     private void Push(MailboxEntry entry)
     {
-        var sessions = state.State.Sessions;
+        var sessions = LiveSessions();
         if (sessions.Count == 0) return;
         if (entry.Kind == DeliveryKind.Mms)
         {
@@ -82,7 +97,7 @@ public sealed partial class UserGrain
     /// </summary>
     private async Task RedeliverAsync(CancellationToken cancellationToken)
     {
-        if (state.State.Sessions.Count == 0 || _mailbox is null || !_mailbox.Waiting.Any(e => e.Kind == DeliveryKind.Mms))
+        if (LiveSessions().Count == 0 || _mailbox is null || !_mailbox.Waiting.Any(e => e.Kind == DeliveryKind.Mms))
         {
             _redeliveryTimer?.Dispose();
             _redeliveryTimer = null;
@@ -102,8 +117,8 @@ public sealed partial class UserGrain
 
     private async Task ForgetSessionsOfGoneGatewaysAsync()
     {
-        var live = await GrainFactory.GetGrain<IGatewayDirectoryGrain>(0).GetLiveGatewaysAsync();
-        if (state.State.Sessions.RemoveAll(s => !live.Contains(s.GatewayId)) > 0)
+        var gone = await GrainFactory.GetGrain<IGatewayDirectoryGrain>(0).GetGoneGatewaysAsync();
+        if (state.State.Sessions.RemoveAll(s => gone.Contains(s.GatewayId)) > 0)
         {
             logger.LogInformation("{Udn}: forgot sessions of gateways that are gone", Udn);
             await state.WriteStateAsync();

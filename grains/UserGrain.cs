@@ -10,6 +10,7 @@ namespace Mmss.Grains;
 public sealed partial class UserGrain(
     [PersistentState("user", StorageNames.Default)] IPersistentState<UserState> state,
     IMailboxStore store,
+    GatewayLiveness gateways,
     IOptions<MailboxOptions> options,
     TimeProvider time,
     ILogger<UserGrain> logger) : Grain, IUserGrain

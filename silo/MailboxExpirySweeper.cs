@@ -8,7 +8,7 @@ namespace Mmss.Silo;
 
 /// <summary>
 /// Finds mailboxes holding expired entries and has their user grains expire them (FAIL 5 to originators). It reads
-/// the store, not grains, so users who never log in again are swept too.
+/// the store, not grains, so users who never log in again are swept too. One silo of the cluster sweeps at a time.
 /// </summary>
 public sealed class MailboxExpirySweeper(IMailboxStore store, IGrainFactory grains, IOptions<MailboxOptions> options,
     TimeProvider time, ILogger<MailboxExpirySweeper> logger) : BackgroundService
@@ -17,13 +17,15 @@ public sealed class MailboxExpirySweeper(IMailboxStore store, IGrainFactory grai
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.ExpirySweepSeconds), time);
+        var period = TimeSpan.FromSeconds(options.Value.ExpirySweepSeconds);
+        using var timer = new PeriodicTimer(period, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
                 {
+                    if (!await ClusterJob.IsMineAsync(grains, "mailbox-expiry", ClusterJob.ProcessHolder, period)) continue;
                     var owners = await store.FindOwnersWithExpiredAsync(time.GetUtcNow(), BatchSize);
                     foreach (var owner in owners)
                     {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mmss.Grains;
+using Mmss.Silo.Cluster;
 using Mmss.Silo.Storage;
 using Orleans.Configuration;
 
@@ -34,12 +35,41 @@ public static class MmssSiloBuilderExtensions
         return silo;
     }
 
+    /// <summary>
+    /// The cluster configuration: membership, grain state and mailboxes in one PostgreSQL database (section
+    /// Mmss:Cluster), silo and gateway ports on every interface with <c>Mmss:Orleans:AdvertisedAddress</c> published to
+    /// the others. The schema is applied at the first stage of the silo's lifecycle (see
+    /// <see cref="PostgresStorageExtensions.AddPostgresStorage"/>), ahead of membership and storage.
+    /// </summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">a setting is missing or invalid; the message names it</exception>
+    public static ISiloBuilder UseMmssCluster(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var cluster = ClusterConfiguration.ReadCluster(configuration, "mmss-silo");
+        var (endpoints, advertised) = ClusterConfiguration.ReadEndpoints(configuration);
+        silo.UseAdoNetClustering(options =>
+        {
+            options.Invariant = PostgresStorageExtensions.Invariant;
+            options.ConnectionString = cluster.ConnectionString;
+        });
+        silo.Configure<ClusterOptions>(options =>
+        {
+            options.ClusterId = cluster.ClusterId;
+            options.ServiceId = cluster.ServiceId;
+        });
+        silo.ConfigureEndpoints(advertised, endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyHostAddress: true);
+        silo.AddPostgresStorage(StorageNames.Default, cluster.ConnectionString!);
+        silo.AddMmssGrainServices();
+        return silo;
+    }
+
     /// <summary>What the grains need whatever the storage: options, the clock, the expiry sweep.</summary>
     public static ISiloBuilder AddMmssGrainServices(this ISiloBuilder silo)
     {
         silo.Services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddHostedService<MailboxExpirySweeper>();
+        silo.Services.TryAddSingleton<GatewayLiveness>();
+        silo.Services.AddHostedService<GatewayLivenessRefresher>();
         return silo;
     }
 }

@@ -12,10 +12,20 @@ install_prerequisites() {
   local packages=()
   /usr/bin/python3 -c "import slixmpp" >/dev/null 2>&1 || packages+=(python3-slixmpp)
   command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+  # PostgreSQL 15: the tests run initdb and postgres themselves (tests/Shared/PostgresServer.cs), a fresh server per run.
+  local new_postgres=false
+  if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
+    packages+=(postgresql)
+    new_postgres=true
+  fi
   if [ ${#packages[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${packages[@]}" >/dev/null
+  fi
+  # The package may create and start a "main" cluster on 5432; the tests don't use it.
+  if $new_postgres && command -v pg_ctlcluster >/dev/null 2>&1; then
+    pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
   fi
   # s3rver: a real S3-protocol server on 127.0.0.1 for the S3 attachment store's tests (started by the tests).
   if [ ! -f tests/s3/node_modules/s3rver/bin/s3rver.js ]; then

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Mmss.Gateway.C2s;
+using Mmss.GrainInterfaces;
 using Mmss.Protocol.Sasl;
 
 namespace Mmss.Gateway.Attachments;
@@ -10,7 +11,8 @@ namespace Mmss.Gateway.Attachments;
 /// Who is asking, since terminals send no HTTP credentials (spec 7.4): the address of a live authenticated XMPP session
 /// of an allowed UDN, or HTTP Basic credentials of one, as the configured policy permits.
 /// </summary>
-public sealed class AttachmentAccessCheck(IOptions<AttachmentOptions> options, ConnectionTracker connections, CredentialStore credentials)
+public sealed class AttachmentAccessCheck(IOptions<AttachmentOptions> options, ConnectionTracker connections, CredentialStore credentials,
+    IGrainFactory grains)
 {
     /// <summary>Null when the request may act as one of <paramref name="allowed"/>, else why not.</summary>
     public async Task<string?> RefusalAsync(HttpContext http, IReadOnlyCollection<string> allowed)
@@ -27,15 +29,37 @@ public sealed class AttachmentAccessCheck(IOptions<AttachmentOptions> options, C
         }
         if (policy == "Credentials") return "HTTP Basic credentials are required";
         var address = Normalize(http.Connection.RemoteIpAddress);
+        if (address is null) return "the request's source address is unknown";
+        if (HasLocalSession(allowed, address) || await HasSessionInClusterAsync(allowed, address)) return null;
+        return $"no live XMPP session of {string.Join(" or ", allowed.Take(3))}{(allowed.Count > 3 ? " ..." : "")} from {address}";
+    }
+
+    /// <summary>This gateway's own connections: no grain call when the terminal's stream and its HTTP request meet here.</summary>
+    private bool HasLocalSession(IReadOnlyCollection<string> allowed, string address)
+    {
         foreach (var connection in connections.Snapshot())
         {
             if (connection.IsBound && connection.Udn is { } session && allowed.Contains(session) &&
                 Normalize(IPAddress.TryParse(connection.RemoteAddress, out var ip) ? ip : null) == address)
             {
-                return null;
+                return true;
             }
         }
-        return $"no live XMPP session of {string.Join(" or ", allowed.Take(3))}{(allowed.Count > 3 ? " ..." : "")} from {address}";
+        return false;
+    }
+
+    /// <summary>
+    /// Behind a load balancer the request usually reaches another gateway than the stream: the user grains know every
+    /// live session's address. Asked in parallel, a bounded number at a time (a talk-group may have thousands).
+    /// </summary>
+    private async Task<bool> HasSessionInClusterAsync(IReadOnlyCollection<string> allowed, string address)
+    {
+        foreach (var chunk in allowed.Chunk(64))
+        {
+            var answers = await Task.WhenAll(chunk.Select(udn => grains.User(udn).HasLiveSessionFromAsync(address)));
+            if (answers.Contains(true)) return true;
+        }
+        return false;
     }
 
     private static bool TryBasic(HttpContext http, out string udn, out string password)

@@ -63,10 +63,18 @@ public static class AttachmentEndpoints
                 if (AttachmentNamesRules.ValidateFileName(fileName) is { } badName) throw new AttachmentRefusedException(AttachmentFailure.BadRequest, badName);
                 if (stored.Count >= limits.MaxFilesPerMessage)
                     throw new AttachmentRefusedException(AttachmentFailure.TooManyFiles, $"a message may have at most {limits.MaxFilesPerMessage} files");
-                var remaining = quota.Remaining(userId!);
+                var remaining = await quota.RemainingAsync(userId!);
                 if (remaining == 0) throw new AttachmentRefusedException(AttachmentFailure.QuotaExceeded, "the daily upload allowance is used up");
-                var limited = new LimitedStream(section.Body, Math.Min(limits.MaxFileBytes, remaining), n => quota.Add(userId!, n));
-                await store.PutAsync(new AttachmentKey(userId!, messageId!, fileName!), limited, http.RequestAborted);
+                var limited = new LimitedStream(section.Body, Math.Min(limits.MaxFileBytes, remaining));
+                try
+                {
+                    await store.PutAsync(new AttachmentKey(userId!, messageId!, fileName!), limited, http.RequestAborted);
+                }
+                finally
+                {
+                    // What was read counts, stored or not: a refused or broken upload still used the link and the spool.
+                    await quota.AddAsync(userId!, limited.BytesRead);
+                }
                 stored.Add(fileName!);
                 log.LogInformation("{Udn} uploaded {File} ({Bytes} bytes) for message {MessageId}", userId, fileName, limited.BytesRead, messageId);
             }

@@ -1,20 +1,25 @@
 using Microsoft.Extensions.Options;
+using Mmss.GrainInterfaces;
 
 namespace Mmss.Gateway.Attachments;
 
 /// <summary>Removes attachments once their message's life (the mailbox TTL) plus the retention period is over.</summary>
 public sealed class AttachmentPruner(IAttachmentStore store, IOptions<AttachmentOptions> options, IConfiguration configuration,
-    TimeProvider time, ILogger<AttachmentPruner> logger) : BackgroundService
+    IGrainFactory grains, TimeProvider time, ILogger<AttachmentPruner> logger) : BackgroundService
 {
+    private static readonly TimeSpan Period = TimeSpan.FromHours(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), time);
+        using var timer = new PeriodicTimer(Period, time);
         try
         {
             do
             {
                 try
                 {
+                    // Every gateway of a cluster shares the store: one of them prunes.
+                    if (!await ClusterJob.IsMineAsync(grains, "attachment-pruning", ClusterJob.ProcessHolder, Period)) continue;
                     // The message's life is the mailbox TTL (Mmss:Mailbox:TtlSeconds, read here so the gateway needs no grain types).
                     var ttl = TimeSpan.FromSeconds(configuration.GetValue("Mmss:Mailbox:TtlSeconds", 7 * 24 * 3600));
                     var cutoff = time.GetUtcNow() - ttl - TimeSpan.FromDays(options.Value.RetentionDays);

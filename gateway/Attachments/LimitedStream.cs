@@ -1,7 +1,7 @@
 namespace Mmss.Gateway.Attachments;
 
 /// <summary>Reads through to an inner stream and fails once more than a limit has passed, so an upload is refused while it streams.</summary>
-public sealed class LimitedStream(Stream inner, long limit, Action<long>? onRead = null) : Stream
+public sealed class LimitedStream(Stream inner, long limit) : Stream
 {
     public long BytesRead { get; private set; }
 
@@ -10,7 +10,6 @@ public sealed class LimitedStream(Stream inner, long limit, Action<long>? onRead
         var read = await inner.ReadAsync(buffer, cancellationToken);
         BytesRead += read;
         if (BytesRead > limit) throw new AttachmentRefusedException(AttachmentFailure.FileTooLarge, $"a file may have at most {limit} bytes");
-        if (read > 0) onRead?.Invoke(read);
         return read;
     }
 

@@ -1,64 +1,48 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Mmss.Gateway.Configuration;
+using Mmss.GrainInterfaces;
 
 namespace Mmss.Gateway.C2s;
 
 /// <summary>
-/// Counts failed authentications per UDN and per source address in a sliding window; past the limit further
-/// attempts are refused with temporary-auth-failure until the window has passed. Per gateway process.
+/// Counts failed authentications per UDN and per source address in a sliding window, cluster-wide (one grain per UDN
+/// and per address): past the limit further attempts are refused with temporary-auth-failure until the window has
+/// passed, whichever gateway they reach.
 /// </summary>
-public sealed class AuthThrottle(IOptions<C2sOptions> options, TimeProvider time)
+public sealed class AuthThrottle(IOptions<C2sOptions> options, IGrainFactory grains, ILogger<AuthThrottle> logger)
 {
-    private readonly ConcurrentDictionary<string, Failures> _byUser = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Failures> _byAddress = new(StringComparer.Ordinal);
+    public Task<bool> IsAddressBlockedAsync(string address) =>
+        IsBlockedAsync(AuthFailureKeys.Address(address), options.Value.MaxAuthFailuresPerAddress);
 
-    private sealed class Failures
+    public Task<bool> IsUserBlockedAsync(string udn) =>
+        IsBlockedAsync(AuthFailureKeys.User(udn), options.Value.MaxAuthFailuresPerUser);
+
+    public async Task RecordFailureAsync(string address, string? udn)
     {
-        public readonly Queue<long> Times = new();
-    }
-
-    public bool IsAddressBlocked(string address) => Count(_byAddress, address) >= options.Value.MaxAuthFailuresPerAddress;
-
-    public bool IsUserBlocked(string udn) => Count(_byUser, udn) >= options.Value.MaxAuthFailuresPerUser;
-
-    public void RecordFailure(string address, string? udn)
-    {
-        Add(_byAddress, address);
-        if (udn is not null) Add(_byUser, udn);
-    }
-
-    /// <summary>Drops entries whose window has passed, so that the maps do not grow without bound.</summary>
-    public void Prune()
-    {
-        foreach (var map in new[] { _byUser, _byAddress })
+        var window = options.Value.AuthFailureWindowSeconds;
+        try
         {
-            foreach (var key in map.Keys)
-            {
-                if (Count(map, key) == 0) map.TryRemove(key, out _);
-            }
+            var recording = grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.Address(address)).RecordAsync(window);
+            if (udn is not null) await grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.User(udn)).RecordAsync(window);
+            await recording;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Could not record a failed authentication from {Address} for {Udn}: {Reason}", address, udn, e.Message);
         }
     }
 
-    private int Count(ConcurrentDictionary<string, Failures> map, string key)
+    private async Task<bool> IsBlockedAsync(string key, int limit)
     {
-        if (!map.TryGetValue(key, out var failures)) return 0;
-        var cutoff = time.GetTimestamp() - (long)(options.Value.AuthFailureWindowSeconds * (double)time.TimestampFrequency);
-        lock (failures)
+        try
         {
-            while (failures.Times.Count > 0 && failures.Times.Peek() < cutoff) failures.Times.Dequeue();
-            return failures.Times.Count;
+            return await grains.GetGrain<IAuthFailuresGrain>(key).CountAsync(options.Value.AuthFailureWindowSeconds) >= limit;
         }
-    }
-
-    private void Add(ConcurrentDictionary<string, Failures> map, string key)
-    {
-        var failures = map.GetOrAdd(key, _ => new Failures());
-        lock (failures)
+        catch (Exception e)
         {
-            failures.Times.Enqueue(time.GetTimestamp());
-            // Only the count up to the limit matters; older entries beyond it carry no information.
-            while (failures.Times.Count > 100_000) failures.Times.Dequeue();
+            // The cluster is unreachable: the login fails further on anyway (credentials live in grains too).
+            logger.LogWarning("Could not read the authentication failures of {Key}: {Reason}", key, e.Message);
+            return false;
         }
     }
 }

@@ -19,7 +19,7 @@ public sealed partial class C2sConnection
                     await SaslFailureAsync(SaslFailure.EncryptionRequired, "authentication before STARTTLS", null, countsAsFailure: false);
                     return;
                 }
-                if (_services.Throttle.IsAddressBlocked(RemoteAddress))
+                if (await _services.Throttle.IsAddressBlockedAsync(RemoteAddress))
                 {
                     await SaslFailureAsync(SaslFailure.TemporaryAuthFailure, "too many failures from this address", null, countsAsFailure: false);
                     return;
@@ -71,7 +71,7 @@ public sealed partial class C2sConnection
         }
 
         var udn = step.Username!;
-        if (_services.Throttle.IsUserBlocked(udn))
+        if (await _services.Throttle.IsUserBlockedAsync(udn))
         {
             await SaslFailureAsync(SaslFailure.TemporaryAuthFailure, "too many recent failures for this user", udn, countsAsFailure: false);
             return;
@@ -93,7 +93,7 @@ public sealed partial class C2sConnection
         failureXml.Add(new XmlElement(failure.ToElementName(), Namespaces.Sasl));
         await SendNonzaAsync(failureXml);
         if (!countsAsFailure) return;
-        _services.Throttle.RecordFailure(RemoteAddress, username);
+        await _services.Throttle.RecordFailureAsync(RemoteAddress, username);
         if (++_authFailures >= _services.Options.MaxAuthAttemptsPerConnection)
             throw new XmppStreamException(StreamErrorCondition.NotAuthorized, "too many failed authentication attempts");
     }

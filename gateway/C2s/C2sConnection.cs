@@ -52,7 +52,9 @@ public sealed partial class C2sConnection
         _input = context.Transport.Input;
         _output = context.Transport.Output;
         Id = services.Connections.NextId();
-        RemoteAddress = (context.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "unknown";
+        RemoteAddress = (context.RemoteEndPoint as IPEndPoint)?.Address is { } address
+            ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
+            : "unknown";
         Domain = services.Domains.Default;
         ConnectedAt = LastReceivedAt = services.Time.GetTimestamp();
     }
@@ -100,6 +102,11 @@ public sealed partial class C2sConnection
                 Log.LogWarning("Connection {ConnectionId} from {Address} refused: {Count} connections exceed the limit {Limit}",
                     Id, RemoteAddress, _services.Connections.Count, _services.Options.MaxConnections);
                 await CloseAsync(StreamErrorCondition.ResourceConstraint, "too many connections");
+                return;
+            }
+            if (_services.Readiness.IsStopping)
+            {
+                await CloseAsync(StreamErrorCondition.SystemShutdown, "the server is shutting down");
                 return;
             }
             await ReadLoopAsync();
@@ -264,7 +271,7 @@ public sealed partial class C2sConnection
     /// <summary>Binds the resource; a session already bound to the same full JID is closed with conflict.</summary>
     public string Bind(string resource)
     {
-        var session = new C2sSession(_services, Udn!, Domain, resource, Id);
+        var session = new C2sSession(_services, Udn!, Domain, resource, Id, RemoteAddress);
         Session = session;
         session.AttachConnection(this);
         var previous = _services.Sessions.Register(session);

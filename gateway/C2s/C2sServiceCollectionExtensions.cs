@@ -6,6 +6,7 @@ public static class C2sServiceCollectionExtensions
 {
     public static IServiceCollection AddC2s(this IServiceCollection services)
     {
+        services.AddSingleton<Hosting.GatewayReadiness>();
         services.AddSingleton<CredentialStore>();
         services.AddSingleton<AuthThrottle>();
         services.AddSingleton<ConnectionTracker>();

@@ -19,6 +19,7 @@ public sealed class C2sServices(
     IGrainFactory grains,
     Messaging.GatewayIdentity gateway,
     Messaging.GatewayRegistration registration,
+    Hosting.GatewayReadiness readiness,
     TimeProvider time,
     ILoggerFactory loggerFactory)
 {
@@ -34,6 +35,7 @@ public sealed class C2sServices(
     public IGrainFactory Grains { get; } = grains;
     public Messaging.GatewayIdentity Gateway { get; } = gateway;
     public Messaging.GatewayRegistration Registration { get; } = registration;
+    public Hosting.GatewayReadiness Readiness { get; } = readiness;
     public TimeProvider Time { get; } = time;
     public ILogger Logger { get; } = loggerFactory.CreateLogger("Mmss.C2s");
 }

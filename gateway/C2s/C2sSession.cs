@@ -8,7 +8,7 @@ namespace Mmss.Gateway.C2s;
 /// A bound session (full JID). Usually it lives and dies with its connection; with XEP-0198 resumption it waits,
 /// connection-less, for the terminal to come back, queueing what arrives meanwhile.
 /// </summary>
-public sealed class C2sSession(C2sServices services, string udn, string domain, string resource, long connectionId)
+public sealed class C2sSession(C2sServices services, string udn, string domain, string resource, long connectionId, string address)
 {
     private readonly TaskCompletionSource _attachedToUser = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _userKnowsSession;
@@ -20,8 +20,11 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
 
     public string FullJid { get; } = $"{udn}@{domain}/{resource}";
 
-    /// <summary>How grains name this session when they push deliveries to this gateway.</summary>
-    public string SessionId { get; } = connectionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>
+    /// How grains name this session when they push deliveries: unique in the cluster (this gateway process's identity
+    /// and its connection number), since a user grain holds sessions of every gateway.
+    /// </summary>
+    public string SessionId { get; } = services.Gateway.Id + "/" + connectionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The connection now carrying the session; null while it waits for resumption.</summary>
     public C2sConnection? Connection { get; private set; }
@@ -54,15 +57,31 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
     {
         try
         {
-            var handle = new SessionHandle(services.Gateway.Id, SessionId, services.Registration.Reference);
-            var backlog = await User.AttachSessionAsync(handle);
-            _userKnowsSession = true;
-            if (backlog.Length > 0 && Connection is { } connection) await connection.WriteDeliveriesAsync(this, backlog);
+            await AttachAndWriteBacklogAsync();
         }
         finally
         {
             _attachedToUser.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// The cluster counted this gateway gone (it could not refresh its directory entry in time), so the user grain
+    /// forgot this session: tell it again. What it sends back is what waited meanwhile (MMS may arrive a second time,
+    /// as a redelivery would send them; the terminal's answer settles them once).
+    /// </summary>
+    public async Task ReattachAsync()
+    {
+        if (HasEnded || !_userKnowsSession) return;
+        await AttachAndWriteBacklogAsync();
+    }
+
+    private async Task AttachAndWriteBacklogAsync()
+    {
+        var handle = new SessionHandle(services.Gateway.Id, SessionId, services.Registration.Reference, address);
+        var backlog = await User.AttachSessionAsync(handle);
+        _userKnowsSession = true;
+        if (backlog.Length > 0 && Connection is { } connection) await connection.WriteDeliveriesAsync(this, backlog);
     }
 
     /// <summary>

@@ -2,11 +2,24 @@ using Mmss.Protocol.Xmpp;
 
 namespace Mmss.Gateway.C2s;
 
-/// <summary>Before anything stops, every client stream is closed with system-shutdown (RFC 6120 §4.9.3.20).</summary>
-public sealed class C2sShutdown(ConnectionTracker connections, ILogger<C2sShutdown> logger) : IHostedLifecycleService
+/// <summary>
+/// Before anything stops, readiness goes false and every client stream is closed with system-shutdown (RFC 6120
+/// §4.9.3.20). Nothing is lost: what a terminal has not answered or acknowledged stays stored for its next login.
+/// </summary>
+public sealed class C2sShutdown(ConnectionTracker connections, Hosting.GatewayReadiness readiness, IConfiguration configuration,
+    ILogger<C2sShutdown> logger) : IHostedLifecycleService
 {
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        // Readiness first: new connections are refused from now on, and a load balancer polling /health/ready gets
+        // Mmss:Shutdown:DrainDelaySeconds to send terminals elsewhere before their streams close.
+        readiness.MarkStopping();
+        var delay = configuration.GetValue("Mmss:Shutdown:DrainDelaySeconds", 0);
+        if (delay > 0)
+        {
+            logger.LogInformation("Stopping: not ready any more; closing client streams in {Seconds} s", delay);
+            await Task.Delay(TimeSpan.FromSeconds(delay), cancellationToken);
+        }
         var open = connections.Snapshot().ToArray();
         logger.LogInformation("Shutting down: closing {Count} client streams", open.Length);
         try
@@ -22,7 +35,11 @@ public sealed class C2sShutdown(ConnectionTracker connections, ILogger<C2sShutdo
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        readiness.MarkStarted();
+        return Task.CompletedTask;
+    }
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -8,7 +8,7 @@ namespace Mmss.Gateway.C2s;
 /// One timer for all connections (not one per connection): closes logins that overrun their deadline, pings idle
 /// sessions (XEP-0199, spec 7.3) and closes those that stay silent after the ping.
 /// </summary>
-public sealed class KeepaliveSweeper(ConnectionTracker connections, SessionRegistry sessions, AuthThrottle throttle, IOptions<C2sOptions> options,
+public sealed class KeepaliveSweeper(ConnectionTracker connections, SessionRegistry sessions, IOptions<C2sOptions> options,
     TimeProvider time, ILogger<KeepaliveSweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -23,7 +23,6 @@ public sealed class KeepaliveSweeper(ConnectionTracker connections, SessionRegis
                 try
                 {
                     Sweep(o);
-                    throttle.Prune();
                 }
                 catch (Exception e)
                 {

@@ -31,6 +31,8 @@ public sealed class SessionRegistry
         if (session.StreamManagement is { } sm) _byResumptionId.TryRemove(new KeyValuePair<string, C2sSession>(sm.Id, session));
     }
 
+    public ICollection<C2sSession> All() => _bySessionId.Values;
+
     public C2sSession? FindBySessionId(string sessionId) => _bySessionId.GetValueOrDefault(sessionId);
 
     public C2sSession? FindResumable(string resumptionId) => _byResumptionId.GetValueOrDefault(resumptionId);

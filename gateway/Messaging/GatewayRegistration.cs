@@ -1,27 +1,36 @@
+using Mmss.Gateway.C2s;
 using Mmss.GrainInterfaces;
 
 namespace Mmss.Gateway.Messaging;
 
 /// <summary>
 /// Creates this gateway's observer reference and keeps its directory entry fresh on a timer (GPSTracker's
-/// HubListUpdater pattern). Started before the listeners, so that no session binds without it.
+/// HubListUpdater pattern), every third of Mmss:Mailbox:GatewayExpirySeconds — the same setting after which the silos
+/// count a silent gateway gone. Started before the listeners, so that no session binds without it.
 /// </summary>
 public sealed class GatewayRegistration(IGrainFactory grains, GatewayIdentity identity, SessionObserver observer,
-    ILogger<GatewayRegistration> logger) : IHostedService, IAsyncDisposable
+    SessionRegistry sessions, Hosting.GatewayReadiness readiness, IConfiguration configuration, ILogger<GatewayRegistration> logger) : IHostedService, IAsyncDisposable
 {
-    private static readonly TimeSpan RefreshPeriod = TimeSpan.FromSeconds(30);
     private readonly CancellationTokenSource _stopping = new();
     private Task? _refreshLoop;
 
     public ISessionObserver Reference { get; private set; } = null!;
 
+    /// <summary>The setting is the grains' (Mmss:Mailbox); read here by name so that the gateway needs no grain types.</summary>
+    private TimeSpan RefreshPeriod =>
+        TimeSpan.FromSeconds(Math.Max(1, configuration.GetValue("Mmss:Mailbox:GatewayExpirySeconds", 30) / 3.0));
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Reference = grains.CreateObjectReference<ISessionObserver>(observer);
         await Directory.RefreshAsync(identity.Id);
+        readiness.ClusterReached();
         logger.LogInformation("Gateway {GatewayId} registered", identity.Id);
         _refreshLoop = RefreshLoopAsync(_stopping.Token);
     }
+
+    /// <summary>Readiness holds while the last refresh is at most two periods old (one refresh may fail).</summary>
+    public TimeSpan ContactWindow => RefreshPeriod * 2.5;
 
     private IGatewayDirectoryGrain Directory => grains.GetGrain<IGatewayDirectoryGrain>(0);
 
@@ -34,16 +43,35 @@ public sealed class GatewayRegistration(IGrainFactory grains, GatewayIdentity id
             {
                 try
                 {
-                    await Directory.RefreshAsync(identity.Id);
+                    var wasLive = await Directory.RefreshAsync(identity.Id);
+                    readiness.ClusterReached();
+                    if (!wasLive) await ReattachSessionsAsync();
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    logger.LogWarning(e, "Gateway {GatewayId} could not refresh its directory entry", identity.Id);
+                    logger.LogWarning("Gateway {GatewayId} could not refresh its directory entry: {Reason}", identity.Id, e.Message);
                 }
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    private async Task ReattachSessionsAsync()
+    {
+        var live = sessions.All().ToArray();
+        logger.LogWarning("Gateway {GatewayId} had been counted gone; telling the user grains of its {Count} sessions again", identity.Id, live.Length);
+        foreach (var session in live)
+        {
+            try
+            {
+                await session.ReattachAsync();
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("{FullJid}: could not attach again: {Reason}", session.FullJid, e.Message);
+            }
         }
     }
 

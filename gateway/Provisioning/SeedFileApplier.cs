@@ -7,6 +7,8 @@ namespace Mmss.Gateway.Provisioning;
 /// <summary>Applies Mmss:Provisioning:SeedFile at start, idempotently: what is already as the file says is left alone.</summary>
 public sealed class SeedFileApplier(IOptions<ProvisioningOptions> options, Provisioner provisioner, ILogger<SeedFileApplier> logger)
 {
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(options.Value.SeedFile);
+
     public async Task ApplyAsync(CancellationToken cancellationToken)
     {
         var path = options.Value.SeedFile;

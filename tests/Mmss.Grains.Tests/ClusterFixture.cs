@@ -1,45 +1,170 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Mmss.Silo;
-using Orleans.Runtime.Hosting;
+using Mmss.Silo.Cluster;
+using Mmss.Silo.Storage;
+using Mmss.Tests.Infrastructure;
+using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace Mmss.Grains.Tests;
 
-/// <summary>A two-silo in-process Orleans cluster with the real grains; storage in memory, shared by both silos.</summary>
-public sealed class ClusterFixture : IAsyncLifetime
+/// <summary>
+/// A two-silo in-process Orleans cluster with the real grains on a real storage provider, both silos sharing its
+/// database. Each silo's grain storage and mailbox store are the provider's own, decorated so that tests can count
+/// writes and fail a mailbox load (<see cref="Storage"/>); each fixture has its own clock (<see cref="Time"/>), so
+/// the provider collections may run side by side.
+/// </summary>
+public abstract class ClusterFixture : IAsyncLifetime
 {
+    // The test cluster builds its silos from a configurator type: the silos find their fixture through this key.
+    private const string FixtureKey = "MmssTests:Fixture";
+    private static readonly ConcurrentDictionary<string, ClusterFixture> Fixtures = new();
+
+    private readonly string _id = Guid.NewGuid().ToString("N");
+
     public TestCluster Cluster { get; private set; } = null!;
+
+    /// <summary>The cluster's clock; a test may shift it ahead, and must shift it back.</summary>
+    public ShiftableTimeProvider Time { get; } = new();
+
+    /// <summary>Writes counted and loads failed on every silo of this cluster.</summary>
+    public StorageTap Storage { get; } = new();
+
+    /// <summary>The mailbox store as the grains of the primary silo use it.</summary>
+    public IMailboxStore Mailbox => Cluster.GetSiloServiceProvider(Cluster.Primary!.SiloAddress).GetRequiredService<IMailboxStore>();
+
+    /// <summary>Makes the database ready (created, schema in place) before any silo starts.</summary>
+    protected abstract Task CreateStorageAsync();
+
+    /// <summary>Registers the provider's grain storage (named <see cref="StorageNames.Default"/>) and mailbox store.</summary>
+    protected abstract void AddStorage(ISiloBuilder silo);
+
+    /// <summary>Deletes what <see cref="CreateStorageAsync"/> made, once the silos have stopped.</summary>
+    protected virtual Task DeleteStorageAsync() => Task.CompletedTask;
 
     public async Task InitializeAsync()
     {
+        await CreateStorageAsync();
+        Fixtures[_id] = this;
         var builder = new TestClusterBuilder(2);
+        builder.Properties[FixtureKey] = _id;
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
+        foreach (var silo in Cluster.Silos) CheckStorage(Cluster.GetSiloServiceProvider(silo.SiloAddress));
     }
 
-    public async Task DisposeAsync() => await Cluster.StopAllSilosAsync();
+    /// <summary>The provider's storage and mailbox store, as the provider names them: what each silo must run on.</summary>
+    protected abstract (string GrainStorage, string MailboxStore) ProviderTypes { get; }
+
+    /// <summary>Fails the fixture, rather than letting tests pass on something else, unless the silo runs on the provider's storage.</summary>
+    private void CheckStorage(IServiceProvider silo)
+    {
+        var storage = silo.GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
+        var mailbox = silo.GetRequiredService<IMailboxStore>();
+        var actual = ((storage as CountingGrainStorage)?.Inner.GetType().Name, (mailbox as TappedMailboxStore)?.Inner.GetType().Name);
+        if (actual != ProviderTypes)
+            throw new InvalidOperationException($"the silo runs on {storage.GetType().Name}/{mailbox.GetType().Name} ({actual}), not {ProviderTypes}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            await Cluster.StopAllSilosAsync();
+            await Cluster.DisposeAsync();
+        }
+        finally
+        {
+            Fixtures.TryRemove(_id, out _);
+            await DeleteStorageAsync();
+        }
+    }
+
+    private void Configure(ISiloBuilder silo)
+    {
+        AddStorage(silo);
+        Storage.Decorate(silo.Services, StorageNames.Default);
+        silo.Services.AddSingleton<TimeProvider>(Time);
+        silo.Services.AddOptions<MailboxOptions>().Configure(o =>
+        {
+            o.RedeliverAfterSeconds = 3600;
+            o.ExpirySweepSeconds = 3600;
+            o.GroupAggregationSeconds = 2;
+        });
+        silo.AddMmssGrainServices();
+    }
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder silo)
         {
-            silo.Services.AddGrainStorage(StorageNames.Default, (_, _) => CountingGrainStorage.Shared);
-            silo.Services.AddSingleton<IMailboxStore>(InMemoryMailboxStore.Shared);
-            silo.Services.AddSingleton<TimeProvider>(ShiftableTimeProvider.Shared);
-            silo.Services.AddOptions<MailboxOptions>().Configure(o =>
-            {
-                o.RedeliverAfterSeconds = 3600;
-                o.ExpirySweepSeconds = 3600;
-                o.GroupAggregationSeconds = 2;
-            });
-            silo.AddMmssGrainServices();
+            var id = silo.Configuration[FixtureKey] ?? throw new InvalidOperationException($"the silo's configuration has no {FixtureKey}");
+            Fixtures[id].Configure(silo);
         }
     }
 }
 
-[CollectionDefinition(Name)]
-public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+/// <summary>The embedded mode's storage: grain state and mailbox rows in one SQLite file (a temporary one).</summary>
+public sealed class SqliteClusterFixture : ClusterFixture
 {
-    public const string Name = "two-silo cluster";
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "mmss-grains-" + Guid.NewGuid().ToString("N")[..12]);
+
+    protected override Task CreateStorageAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        return Task.CompletedTask;
+    }
+
+    protected override (string GrainStorage, string MailboxStore) ProviderTypes => (nameof(SqliteGrainStorage), nameof(SqliteMailboxStore));
+
+    protected override void AddStorage(ISiloBuilder silo) =>
+        silo.AddSqliteStorage(StorageNames.Default, new SqliteGrainStorageOptions { DatabasePath = Path.Combine(_directory, "mmss.db") });
+
+    protected override Task DeleteStorageAsync()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        return Task.CompletedTask;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SqliteCluster : ICollectionFixture<SqliteClusterFixture>
+{
+    public const string Name = "two-silo cluster on SQLite";
+}
+
+/// <summary>
+/// The cluster mode's storage: grain state through Orleans' ADO.NET provider and mailbox rows through
+/// <see cref="PostgresMailboxStore"/>, in a fresh database of the test assembly's PostgreSQL server.
+/// </summary>
+public sealed class PostgresClusterFixture : ClusterFixture
+{
+    private string _connectionString = "";
+
+    protected override async Task CreateStorageAsync()
+    {
+        var server = await PostgresServer.SharedAsync();
+        var database = await server.CreateDatabaseAsync("mmss_grains_" + Guid.NewGuid().ToString("N")[..12]);
+        _connectionString = PostgresConnectionString.Normalize(database, "mmss-grain-tests");
+        await PostgresSchema.MigrateAsync(_connectionString, NullLogger.Instance);
+    }
+
+    protected override (string GrainStorage, string MailboxStore) ProviderTypes => ("AdoNetGrainStorage", nameof(PostgresMailboxStore));
+
+    protected override void AddStorage(ISiloBuilder silo) => silo.AddPostgresStorage(StorageNames.Default, _connectionString);
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCluster : ICollectionFixture<PostgresClusterFixture>
+{
+    public const string Name = "two-silo cluster on PostgreSQL";
 }

@@ -3,9 +3,8 @@ using Mmss.GrainInterfaces;
 
 namespace Mmss.Grains.Tests;
 
-/// <summary>Talk-group messages on a two-silo cluster (aggregation window: 2 s in this cluster).</summary>
-[Collection(ClusterCollection.Name)]
-public class GroupMessage_Tests(ClusterFixture fixture)
+/// <summary>Talk-group messages on a two-silo cluster (aggregation window: 2 s in this cluster); run once per storage provider.</summary>
+public abstract class GroupMessage_Tests(ClusterFixture fixture)
 {
     private IGrainFactory Grains => fixture.Cluster.Client;
 
@@ -185,3 +184,9 @@ public class GroupMessage_Tests(ClusterFixture fixture)
         Assert.Empty(await DrainAsync("g10-s"));
     }
 }
+
+[Collection(SqliteCluster.Name)]
+public sealed class GroupMessage_Tests_on_Sqlite(SqliteClusterFixture fixture) : GroupMessage_Tests(fixture);
+
+[Collection(PostgresCluster.Name)]
+public sealed class GroupMessage_Tests_on_Postgres(PostgresClusterFixture fixture) : GroupMessage_Tests(fixture);

@@ -3,9 +3,11 @@ using Mmss.GrainInterfaces;
 
 namespace Mmss.Grains.Tests;
 
-/// <summary>The one-to-one flow on a two-silo cluster: the grains alone, a recording observer standing in for a gateway.</summary>
-[Collection(ClusterCollection.Name)]
-public class MessageFlow_Tests(ClusterFixture fixture)
+/// <summary>
+/// The one-to-one flow on a two-silo cluster: the grains alone, a recording observer standing in for a gateway; run
+/// once per storage provider.
+/// </summary>
+public abstract class MessageFlow_Tests(ClusterFixture fixture)
 {
     private IGrainFactory Grains => fixture.Cluster.Client;
 
@@ -30,15 +32,15 @@ public class MessageFlow_Tests(ClusterFixture fixture)
     /// <summary>Runs the user's expiry as it would run <paramref name="later"/> from now, once the store lists the user.</summary>
     private async Task ExpireLaterAsync(string udn, TimeSpan later)
     {
-        ShiftableTimeProvider.Shared.Offset = later;
+        fixture.Time.Offset = later;
         try
         {
-            Assert.Contains(udn, await InMemoryMailboxStore.Shared.FindOwnersWithExpiredAsync(ShiftableTimeProvider.Shared.GetUtcNow(), 1000));
+            Assert.Contains(udn, await fixture.Mailbox.FindOwnersWithExpiredAsync(fixture.Time.GetUtcNow(), int.MaxValue));
             await Grains.GetGrain<IUserGrain>(udn).ExpireAsync();
         }
         finally
         {
-            ShiftableTimeProvider.Shared.Offset = TimeSpan.Zero;
+            fixture.Time.Offset = TimeSpan.Zero;
         }
     }
 
@@ -112,12 +114,12 @@ public class MessageFlow_Tests(ClusterFixture fixture)
         var (observer, reference) = await GatewayAsync();
         await Grains.GetGrain<IUserGrain>("a6").AttachSessionAsync(new SessionHandle("test-gateway", "s-a6", reference));
         await SubmitAsync(Mms("m6", "a6", "b6"));
-        Assert.Empty(await InMemoryMailboxStore.Shared.FindOwnersWithExpiredAsync(DateTimeOffset.UtcNow, 100));
+        Assert.Empty(await fixture.Mailbox.FindOwnersWithExpiredAsync(fixture.Time.GetUtcNow(), int.MaxValue));
         await ExpireLaterAsync("b6", TimeSpan.FromDays(8));
         var notice = await observer.NextAsync("s-a6");
         Assert.Equal("FAIL", notice.From);
         Assert.Contains(new KeyValuePair<string, string>("ReturnCode", "5"), notice.Properties!);
-        Assert.Empty(await InMemoryMailboxStore.Shared.LoadAsync("b6"));
+        Assert.Empty(await fixture.Mailbox.LoadAsync("b6"));
     }
 
     [Fact]
@@ -130,12 +132,12 @@ public class MessageFlow_Tests(ClusterFixture fixture)
 
         async Task<int> RoundTripWritesAsync(string id)
         {
-            var before = CountingGrainStorage.Shared.Writes + InMemoryMailboxStore.Shared.Writes;
+            var before = fixture.Storage.Writes;
             await SubmitAsync(Mms(id, "a7", "b7"));
             await Grains.GetGrain<IUserGrain>("b7").AnswerAsync(id, "2", "1");
             await Grains.GetGrain<IUserGrain>("a7").ConfirmWrittenAsync(
-                (await InMemoryMailboxStore.Shared.LoadAsync("a7")).Where(e => e.MessageId == id).Select(e => e.Seq).ToArray());
-            return CountingGrainStorage.Shared.Writes + InMemoryMailboxStore.Shared.Writes - before;
+                (await fixture.Mailbox.LoadAsync("a7")).Where(e => e.MessageId == id).Select(e => e.Seq).ToArray());
+            return fixture.Storage.Writes - before;
         }
 
         var withEmptyInbox = await RoundTripWritesAsync("w-0");
@@ -143,7 +145,7 @@ public class MessageFlow_Tests(ClusterFixture fixture)
         var withFullInbox = await RoundTripWritesAsync("w-1");
         Assert.Equal(withEmptyInbox, withFullInbox);
         // The MMS row, the row marked answered, the sender's notice row and its removal once written.
-        Assert.True(withEmptyInbox <= 4, $"an MMS and its ACK cost {withEmptyInbox} writes");
+        Assert.InRange(withEmptyInbox, 1, 4); // at least one: the decorators count
     }
 
     [Fact]
@@ -216,10 +218,10 @@ public class MessageFlow_Tests(ClusterFixture fixture)
         await SubmitAsync(Mms("m11", "a11", "b11"));
         await Grains.GetGrain<IUserGrain>("b11").AnswerAsync("m11", "2", "1");
         Assert.Equal("ACK", (await observer.NextAsync("s-a11")).From);
-        Assert.Single(await InMemoryMailboxStore.Shared.LoadAsync("b11"));
+        Assert.Single(await fixture.Mailbox.LoadAsync("b11"));
 
         await ExpireLaterAsync("b11", TimeSpan.FromHours(25));
-        Assert.Empty(await InMemoryMailboxStore.Shared.LoadAsync("b11"));
+        Assert.Empty(await fixture.Mailbox.LoadAsync("b11"));
         Assert.True(observer.IsEmpty("s-a11"), "an answered MMS that ages out is no FAIL 5");
     }
 
@@ -227,9 +229,15 @@ public class MessageFlow_Tests(ClusterFixture fixture)
     public async Task A_mailbox_that_failed_to_load_is_loaded_again_on_the_next_message()
     {
         await ProvisionAsync("a12", "b12");
-        InMemoryMailboxStore.Shared.FailNextLoad("b12");
+        fixture.Storage.FailNextLoad("b12");
         await Assert.ThrowsAnyAsync<Exception>(() => SubmitAsync(Mms("m12", "a12", "b12")));
         Assert.True((await SubmitAsync(Mms("m12", "a12", "b12"))).Accepted);
-        Assert.Single(await InMemoryMailboxStore.Shared.LoadAsync("b12"));
+        Assert.Single(await fixture.Mailbox.LoadAsync("b12"));
     }
 }
+
+[Collection(SqliteCluster.Name)]
+public sealed class MessageFlow_Tests_on_Sqlite(SqliteClusterFixture fixture) : MessageFlow_Tests(fixture);
+
+[Collection(PostgresCluster.Name)]
+public sealed class MessageFlow_Tests_on_Postgres(PostgresClusterFixture fixture) : MessageFlow_Tests(fixture);

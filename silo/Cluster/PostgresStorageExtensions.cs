@@ -1,0 +1,47 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Mmss.Grains;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace Mmss.Silo.Cluster;
+
+public static class PostgresStorageExtensions
+{
+    /// <summary>ADO.NET invariant name under which Orleans loads Npgsql.</summary>
+    public const string Invariant = "Npgsql";
+
+    /// <summary>
+    /// Grain state through Orleans' ADO.NET provider and mailbox rows through <see cref="PostgresMailboxStore"/>, both in
+    /// the database <paramref name="connectionString"/> names; the schema is brought up to date when the silo starts.
+    /// Needs no ADO.NET clustering, so a TestingHost cluster can use it as is.
+    /// </summary>
+    public static ISiloBuilder AddPostgresStorage(this ISiloBuilder silo, string name, string connectionString)
+    {
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services =>
+            new PostgresSchemaMigrator(connectionString, services.GetRequiredService<ILogger<PostgresSchemaMigrator>>()));
+        silo.Services.AddAdoNetGrainStorage(name, options => options.Configure<Serializer>((storage, serializer) =>
+        {
+            storage.Invariant = Invariant;
+            storage.ConnectionString = connectionString;
+            // The binary serializer, as in the embedded SQLite storage: grain state holds grain references, which
+            // Orleans' serializer writes and JSON would not.
+            storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+            // A cleared state leaves no row behind (see DeleteStorageKey in 002_orleans_storage.sql).
+            storage.DeleteStateOnClear = true;
+        }));
+        silo.Services.AddPostgresMailboxStore(connectionString);
+        // A grain call failing on storage must reach its caller as the database's error, not as a codec failure.
+        silo.Services.Configure<ExceptionSerializationOptions>(options => options.SupportedNamespacePrefixes.Add("Npgsql"));
+        return silo;
+    }
+
+    /// <summary>The mailbox store on PostgreSQL; the mailbox table must exist (<see cref="PostgresSchema.MigrateAsync"/>).</summary>
+    public static IServiceCollection AddPostgresMailboxStore(this IServiceCollection services, string connectionString)
+    {
+        // The retry clock stays the system's even where the grains get a shifted one (tests): waits must really pass.
+        services.AddSingleton(provider => new PostgresDatabase(connectionString, provider.GetRequiredService<ILogger<PostgresDatabase>>()));
+        services.AddSingleton<IMailboxStore, PostgresMailboxStore>();
+        return services;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Text;
+using Mmss.GrainInterfaces;
+
+namespace Mmss.Grains.Tests;
+
+/// <summary>
+/// What a multi-gateway cluster keeps in grains rather than in a gateway's memory: gateway liveness, authentication
+/// failures, upload allowances and the leases of cluster-wide jobs. Run once per storage provider.
+/// </summary>
+public abstract class ClusterState_Tests(ClusterFixture fixture)
+{
+    private IGrainFactory Grains => fixture.Cluster.Client;
+
+    [Fact]
+    public async Task The_directory_counts_a_silent_gateway_gone_after_the_expiry_and_a_refresh_brings_it_back()
+    {
+        var directory = Grains.GetGrain<IGatewayDirectoryGrain>(0);
+        Assert.False(await directory.RefreshAsync("gw-silent"));
+        Assert.True(await directory.RefreshAsync("gw-silent"));
+        Assert.DoesNotContain("gw-silent", await directory.GetGoneGatewaysAsync());
+        fixture.Time.Offset = TimeSpan.FromSeconds(new MailboxOptions().GatewayExpirySeconds + 1);
+        try
+        {
+            Assert.Contains("gw-silent", await directory.GetGoneGatewaysAsync());
+            Assert.False(await directory.RefreshAsync("gw-silent"));
+            Assert.DoesNotContain("gw-silent", await directory.GetGoneGatewaysAsync());
+        }
+        finally
+        {
+            fixture.Time.Offset = TimeSpan.Zero;
+        }
+    }
+
+    [Fact]
+    public async Task A_gateway_that_left_is_gone_at_once()
+    {
+        var directory = Grains.GetGrain<IGatewayDirectoryGrain>(0);
+        await directory.RefreshAsync("gw-leaving");
+        await directory.RemoveAsync("gw-leaving");
+        Assert.Contains("gw-leaving", await directory.GetGoneGatewaysAsync());
+    }
+
+    [Fact]
+    public async Task Sessions_on_a_gateway_counted_gone_are_offline_and_get_no_pushes()
+    {
+        var observer = new RecordingObserver();
+        var reference = Grains.CreateObjectReference<ISessionObserver>(observer);
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("gw-dead");
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("gw-alive");
+        await Grains.GetGrain<IUserGrain>("cs-r1").ProvisionAsync("r1", TestCredentials.Unusable);
+        var recipient = Grains.GetGrain<IUserGrain>("cs-r1");
+        await recipient.AttachSessionAsync(new SessionHandle("gw-dead", "gw-dead/1", reference, "10.0.0.1"));
+        Assert.True(await recipient.HasLiveSessionFromAsync("10.0.0.1"));
+        // The directory learns the gateway is gone; every silo's copy follows within a quarter of the expiry period.
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RemoveAsync("gw-dead");
+        var deadline = DateTime.UtcNow.AddSeconds(new MailboxOptions().GatewayExpirySeconds);
+        while (await recipient.HasLiveSessionFromAsync("10.0.0.1"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the session on the gone gateway still counts as live");
+            await Task.Delay(100);
+        }
+        var copy = new MmsSubmission("cs-1", "cs-s1", "cs-r1", "1", null, Encoding.UTF8.GetBytes("<body>x</body>"));
+        Assert.Equal(MmsAcceptance.StoredOffline, await recipient.AcceptMmsAsync("cs-s1", copy, DateTimeOffset.UtcNow.AddHours(1)));
+
+        // The terminal comes back through another gateway: what was stored meanwhile is its backlog.
+        var backlog = await recipient.AttachSessionAsync(new SessionHandle("gw-alive", "gw-alive/7", reference, "10.0.0.2"));
+        Assert.Contains(backlog, d => d.MessageId == "cs-1");
+        Assert.True(observer.IsEmpty("gw-dead/1"));
+        Assert.True(await recipient.HasLiveSessionFromAsync("10.0.0.2"));
+    }
+
+    [Fact]
+    public async Task Authentication_failures_count_in_a_sliding_window()
+    {
+        var failures = Grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.User("cs-auth"));
+        for (var i = 0; i < 3; i++) await failures.RecordAsync(60);
+        Assert.Equal(3, await failures.CountAsync(60));
+        Assert.Equal(0, await Grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.User("cs-auth-other")).CountAsync(60));
+        fixture.Time.Offset = TimeSpan.FromSeconds(61);
+        try
+        {
+            Assert.Equal(0, await failures.CountAsync(60));
+        }
+        finally
+        {
+            fixture.Time.Offset = TimeSpan.Zero;
+        }
+    }
+
+    [Fact]
+    public async Task The_upload_allowance_adds_up_within_a_day_and_starts_again_the_next()
+    {
+        var allowance = Grains.GetGrain<IUploadAllowanceGrain>("cs-up");
+        await allowance.AddAsync(1000);
+        await allowance.AddAsync(500);
+        Assert.Equal(1500, await allowance.UsedTodayAsync());
+        fixture.Time.Offset = TimeSpan.FromDays(1);
+        try
+        {
+            Assert.Equal(0, await allowance.UsedTodayAsync());
+        }
+        finally
+        {
+            fixture.Time.Offset = TimeSpan.Zero;
+        }
+    }
+
+    [Fact]
+    public async Task A_lease_has_one_holder_until_it_runs_out()
+    {
+        var lease = Grains.GetGrain<IClusterLeaseGrain>("cs-job");
+        Assert.True(await lease.TryAcquireAsync("p1", TimeSpan.FromMinutes(1)));
+        Assert.False(await lease.TryAcquireAsync("p2", TimeSpan.FromMinutes(1)));
+        Assert.True(await lease.TryAcquireAsync("p1", TimeSpan.FromMinutes(1)));
+        fixture.Time.Offset = TimeSpan.FromMinutes(2);
+        try
+        {
+            Assert.True(await lease.TryAcquireAsync("p2", TimeSpan.FromMinutes(1)));
+            Assert.False(await lease.TryAcquireAsync("p1", TimeSpan.FromMinutes(1)));
+        }
+        finally
+        {
+            fixture.Time.Offset = TimeSpan.Zero;
+        }
+    }
+}
+
+[Collection(SqliteCluster.Name)]
+public sealed class ClusterState_Tests_on_Sqlite(SqliteClusterFixture fixture) : ClusterState_Tests(fixture);
+
+[Collection(PostgresCluster.Name)]
+public sealed class ClusterState_Tests_on_Postgres(PostgresClusterFixture fixture) : ClusterState_Tests(fixture);

@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Storage;
+
+namespace Mmss.Grains.Tests;
+
+/// <summary>
+/// What tests observe of, and inject into, one cluster's storage: the writes of every silo's grain storage and
+/// mailbox store, and mailbox loads to fail. One per fixture, shared by the decorators of all its silos.
+/// </summary>
+public sealed class StorageTap
+{
+    private readonly ConcurrentDictionary<string, byte> _failNextLoad = new();
+    private int _grainWrites;
+    private int _mailboxWrites;
+
+    public int GrainWrites => Volatile.Read(ref _grainWrites);
+
+    public int MailboxWrites => Volatile.Read(ref _mailboxWrites);
+
+    /// <summary>Grain state and mailbox writes together, over all silos.</summary>
+    public int Writes => GrainWrites + MailboxWrites;
+
+    /// <summary>The owner's next mailbox load, on whichever silo, throws.</summary>
+    public void FailNextLoad(string owner) => _failNextLoad[owner] = 0;
+
+    internal bool TakeLoadFailure(string owner) => _failNextLoad.TryRemove(owner, out _);
+
+    internal void CountGrainWrite() => Interlocked.Increment(ref _grainWrites);
+
+    internal void CountMailboxWrite() => Interlocked.Increment(ref _mailboxWrites);
+
+    /// <summary>
+    /// Replaces the registrations of the grain storage <paramref name="storageName"/> and of <see cref="IMailboxStore"/>
+    /// (as the provider's own extension method made them) by decorators around what they create.
+    /// </summary>
+    public void Decorate(IServiceCollection services, string storageName)
+    {
+        var storage = services.LastOrDefault(d => d.IsKeyedService && d.ServiceType == typeof(IGrainStorage) && Equals(d.ServiceKey, storageName))
+            ?? throw new InvalidOperationException($"no grain storage named {storageName} is registered");
+        services.Remove(storage);
+        services.AddKeyedSingleton<IGrainStorage>(storageName, (provider, key) => new CountingGrainStorage(CreateKeyed<IGrainStorage>(storage, provider, key), this));
+
+        var mailbox = services.LastOrDefault(d => !d.IsKeyedService && d.ServiceType == typeof(IMailboxStore))
+            ?? throw new InvalidOperationException("no mailbox store is registered");
+        services.RemoveAll<IMailboxStore>();
+        services.AddSingleton<IMailboxStore>(provider => mailbox.ImplementationInstance is IMailboxStore instance
+            ? new TappedMailboxStore(instance, this, ownsInner: false)
+            : new TappedMailboxStore(Create<IMailboxStore>(mailbox, provider), this, ownsInner: true));
+    }
+
+    private static T Create<T>(ServiceDescriptor descriptor, IServiceProvider provider) =>
+        (T)(descriptor.ImplementationFactory?.Invoke(provider)
+            ?? ActivatorUtilities.CreateInstance(provider, descriptor.ImplementationType
+                ?? throw new InvalidOperationException($"cannot decorate the registration of {typeof(T).Name}")));
+
+    private static T CreateKeyed<T>(ServiceDescriptor descriptor, IServiceProvider provider, object? key) =>
+        (T)(descriptor.KeyedImplementationInstance
+            ?? descriptor.KeyedImplementationFactory?.Invoke(provider, key)
+            ?? ActivatorUtilities.CreateInstance(provider, descriptor.KeyedImplementationType
+                ?? throw new InvalidOperationException($"cannot decorate the registration of {typeof(T).Name}")));
+}

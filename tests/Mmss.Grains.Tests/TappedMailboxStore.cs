@@ -1,0 +1,45 @@
+namespace Mmss.Grains.Tests;
+
+/// <summary>
+/// Wraps a silo's real mailbox store: counts its writes into the fixture's <see cref="StorageTap"/> and fails an
+/// owner's load once when the tap says so, as a database that is briefly unreachable would.
+/// </summary>
+public sealed class TappedMailboxStore(IMailboxStore inner, StorageTap tap, bool ownsInner) : IMailboxStore, IAsyncDisposable
+{
+    /// <summary>The store decorated.</summary>
+    public IMailboxStore Inner => inner;
+
+    public Task<long> AppendAsync(string owner, MailboxEntry entry)
+    {
+        tap.CountMailboxWrite();
+        return inner.AppendAsync(owner, entry);
+    }
+
+    public Task UpdateAsync(string owner, MailboxEntry entry)
+    {
+        tap.CountMailboxWrite();
+        return inner.UpdateAsync(owner, entry);
+    }
+
+    public Task RemoveAsync(string owner, long seq)
+    {
+        tap.CountMailboxWrite();
+        return inner.RemoveAsync(owner, seq);
+    }
+
+    public Task<IReadOnlyList<MailboxEntry>> LoadAsync(string owner) =>
+        tap.TakeLoadFailure(owner)
+            ? Task.FromException<IReadOnlyList<MailboxEntry>>(new IOException("mailbox store unreachable"))
+            : inner.LoadAsync(owner);
+
+    public Task<IReadOnlyList<string>> FindOwnersWithExpiredAsync(DateTimeOffset now, int limit) =>
+        inner.FindOwnersWithExpiredAsync(now, limit);
+
+    /// <summary>Disposes the store if this silo's container created it (the container now disposes the wrapper instead).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!ownsInner) return;
+        if (inner is IAsyncDisposable asyncDisposable) await asyncDisposable.DisposeAsync();
+        else if (inner is IDisposable disposable) disposable.Dispose();
+    }
+}
