@@ -49,7 +49,7 @@ public static class SiloProgram
             var logger = loggers.CreateLogger("Mmss.Schema");
             try
             {
-                await PostgresSchema.MigrateAsync(cluster!.ConnectionString!, logger);
+                await PostgresSchema.MigrateWhenReachableAsync(cluster!.ConnectionString!, TimeSpan.FromSeconds(cluster.StartupWaitSeconds), logger);
             }
             catch (Exception e)
             {
@@ -66,7 +66,7 @@ public static class SiloProgram
             // probe must answer meanwhile, and readiness say 503 rather than nothing.
             options.ServicesStartConcurrently = true;
         });
-        builder.UseOrleans(silo => silo.UseMmssCluster(builder.Configuration));
+        builder.UseOrleans(silo => silo.UseMmssCluster(builder.Configuration).UseMmssKubernetesHostingIfPresent());
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(healthAddress!, health.Port));
 
         var app = builder.Build();

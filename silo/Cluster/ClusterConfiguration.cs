@@ -38,6 +38,8 @@ public static class ClusterConfiguration
             problems.Add($"{MmssClusterOptions.Section}:{nameof(MmssClusterOptions.ClusterId)} must not be empty");
         if (string.IsNullOrWhiteSpace(options.ServiceId))
             problems.Add($"{MmssClusterOptions.Section}:{nameof(MmssClusterOptions.ServiceId)} must not be empty");
+        if (options.StartupWaitSeconds is < 0 or > 3600)
+            problems.Add($"{MmssClusterOptions.Section}:{nameof(MmssClusterOptions.StartupWaitSeconds)} must be between 0 and 3600");
         if (problems.Count > 0) throw new OptionsValidationException(MmssClusterOptions.Section, typeof(MmssClusterOptions), problems);
         return options;
     }

@@ -19,6 +19,9 @@ public sealed class MmssClusterOptions
     /// <summary>Scopes stored grain state; keep it across deployments or the state is no longer found.</summary>
     public string ServiceId { get; set; } = "mmss";
 
+    /// <summary>How long a starting silo (or <c>migrate</c>) waits for the database to accept connections.</summary>
+    public int StartupWaitSeconds { get; set; } = 60;
+
     /// <summary>Whether the configuration asks for cluster mode, i.e. names a cluster database.</summary>
     public static bool IsConfigured(IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(configuration[Section + ":" + nameof(ConnectionString)]);

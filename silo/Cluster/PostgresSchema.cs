@@ -21,6 +21,40 @@ public static class PostgresSchema
     /// <summary>Every migration shipped in this build, in the order they apply.</summary>
     public static IReadOnlyList<Migration> Migrations => All.Value;
 
+    /// <summary>
+    /// <see cref="MigrateAsync"/>, waiting up to <paramref name="wait"/> for a database that does not accept connections
+    /// yet (a PostgreSQL pod starting beside the silos): a hook Job or an init container then succeeds once, instead of
+    /// failing and being restarted until it does.
+    /// </summary>
+    public static async Task<int> MigrateWhenReachableAsync(string connectionString, TimeSpan wait, ILogger logger,
+        CancellationToken cancellationToken = default)
+    {
+        var deadline = DateTime.UtcNow + wait;
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (true)
+        {
+            try
+            {
+                return await MigrateAsync(connectionString, logger, cancellationToken);
+            }
+            catch (Exception e) when (IsUnreachable(e) && DateTime.UtcNow + delay < deadline)
+            {
+                logger.LogWarning("Cluster database not reachable yet ({Reason}); trying again in {Delay} ms", e.Message, (int)delay.TotalMilliseconds);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    /// <summary>No connection (refused, reset, DNS) or a server still starting or shutting down: worth waiting for.</summary>
+    private static bool IsUnreachable(Exception e) => e switch
+    {
+        PostgresException pg => pg.SqlState is "57P03" or "57P01" or "57P02" || pg.SqlState.StartsWith("08", StringComparison.Ordinal),
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException or TimeoutException } => true,
+        System.Net.Sockets.SocketException => true,
+        _ => false,
+    };
+
     /// <summary>Applies the migrations the database lacks, each in its own transaction; returns how many it applied.</summary>
     /// <remarks>The database itself must exist and the connecting role must be allowed to create tables in it.</remarks>
     public static async Task<int> MigrateAsync(string connectionString, ILogger logger, CancellationToken cancellationToken = default)
