@@ -15,7 +15,17 @@ Directory.CreateDirectory(dataDirectory);
 var clusterMode = MmssClusterOptions.IsConfigured(builder.Configuration);
 
 builder.Services.AddMmssOptions();
-if (clusterMode) builder.UseOrleansClient(client => client.UseMmssClusterClient(builder.Configuration));
+if (clusterMode)
+{
+    builder.UseOrleansClient(client => client
+        .UseMmssClusterClient(builder.Configuration)
+        // A silo that went away took grain activations with it; their sessions' grains come back elsewhere.
+        .AddGatewayCountChangedHandler(services => (_, e) =>
+        {
+            if (e.NumberOfConnectedGateways < e.PreviousNumberOfConnectedGateways)
+                services.GetRequiredService<Mmss.Gateway.Messaging.SessionResync>().RequestAfterSiloLoss();
+        }));
+}
 else builder.UseOrleans(silo => silo.UseMmssEmbedded(builder.Configuration, dataDirectory));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ServedDomains>();

@@ -20,6 +20,13 @@ public interface IUserGrain : IGrainWithStringKey
 
     Task DetachSessionAsync(string sessionId);
 
+    /// <summary>
+    /// The gateway's view and the grain's may have diverged (the gateway was counted gone, or the silo holding this
+    /// grain died): makes sure the session is attached and, if it was not or this activation is new, pushes everything
+    /// waiting to it again through its observer. Cheap when nothing diverged: no write, no push.
+    /// </summary>
+    Task ResyncSessionAsync(SessionHandle session);
+
     /// <summary>Whether a live session of this user comes from <paramref name="address"/> (attachment access by session).</summary>
     [Orleans.Concurrency.ReadOnly]
     Task<bool> HasLiveSessionFromAsync(string address);

@@ -14,7 +14,51 @@ public sealed partial class UserGrain
     private Task<Mailbox> MailboxAsync() =>
         _mailboxLoad is { IsFaulted: false, IsCanceled: false } loading ? loading : _mailboxLoad = LoadMailboxAsync();
 
-    private async Task<Mailbox> LoadMailboxAsync() => _mailbox = new Mailbox(await store.LoadAsync(Udn));
+    private async Task<Mailbox> LoadMailboxAsync()
+    {
+        var mailbox = _mailbox = new Mailbox(await store.LoadAsync(Udn));
+        var cutoff = time.GetUtcNow() - AnswerRelayRecovery;
+        var recent = mailbox.Entries.Where(e => e is { Kind: DeliveryKind.Mms, Answered: true, AnswerMsgType: not null } && e.AnsweredAt >= cutoff).ToArray();
+        // Not awaited here: relaying may call this grain itself (an MMS to oneself), which waits for this load.
+        if (recent.Length > 0) _ = RelayRecentAnswersAgainAsync(recent);
+        return mailbox;
+    }
+
+    /// <summary>
+    /// How far back a new activation relays recorded answers again: shorter than the idle time after which a user grain
+    /// is collected (<see cref="UserGrain"/>'s collection age), so an answer this recent means the previous activation
+    /// ended otherwise — its silo died, perhaps before relaying it — and long enough for the cluster to declare the silo
+    /// dead and for someone (the gateways' resynchronisation, a login, a new message) to call the grain again. An
+    /// originator may get such an answer twice (after a rolling restart, say); it never goes without it.
+    /// </summary>
+    private static readonly TimeSpan AnswerRelayRecovery = TimeSpan.FromMinutes(10);
+
+    private async Task RelayRecentAnswersAgainAsync(IReadOnlyList<MailboxEntry> answered)
+    {
+        logger.LogInformation("{Udn}: relaying {Count} answers recorded just before this activation again", Udn, answered.Count);
+        foreach (var entry in answered)
+        {
+            try
+            {
+                await RelayAnswerAsync(entry, entry.AnswerMsgType!, entry.AnswerReturnCode);
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("{Udn}: answer to {MessageId} could not be relayed again: {Reason}", Udn, entry.MessageId, e.Message);
+            }
+        }
+    }
+
+    /// <summary>The answer this activation last relayed, by mailbox sequence: the same answer repeated is not relayed twice.</summary>
+    private readonly Dictionary<long, (string MsgType, string? ReturnCode)> _relayed = [];
+
+    /// <summary>To the originator's user grain for a one-to-one MMS, else to the message grain that aggregates the group.</summary>
+    private async Task RelayAnswerAsync(MailboxEntry mms, string msgType, string? returnCode)
+    {
+        if (mms.Direct) await NotifyOriginatorAsync(mms, msgType, returnCode);
+        else await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(mms.From, mms.MessageId)).AnswerAsync(Udn, msgType, returnCode);
+        _relayed[mms.Seq] = (msgType, returnCode);
+    }
 
     public async Task<SubmitOutcome?> SubmitMmsAsync(MmsSubmission submission)
     {
@@ -58,36 +102,26 @@ public sealed partial class UserGrain
     {
         var mailbox = await MailboxAsync();
         if (mailbox.FindMmsToAnswer(messageId) is not { } entry) return false;
-        if (entry.Direct)
+        if (entry.Answered && entry.AnswerMsgType == msgType && entry.AnswerReturnCode == returnCode)
         {
-            await AnswerDirectAsync(mailbox, entry, msgType, returnCode);
+            // The same answer again: the terminal's first crossed a redelivery, or the gateway retries one whose relay
+            // failed (the originator's silo died). Relayed unless this activation already did; the message grain counts
+            // a member's answer once anyway.
+            if (!entry.Direct || _relayed.GetValueOrDefault(entry.Seq) != (msgType, returnCode)) await RelayAnswerAsync(entry, msgType, returnCode);
             return true;
         }
-        // The originator's notice is stored before the MMS is marked answered: a crash in between re-sends the
-        // MMS (and the terminal answers again) rather than losing the answer.
-        await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(entry.From, messageId)).AnswerAsync(Udn, msgType, returnCode);
-        if (!entry.Answered)
-        {
-            var answered = entry with { Answered = true, Payload = null, ExpiresAt = AnsweredExpiry(entry) };
-            await store.UpdateAsync(Udn, answered);
-            mailbox.Replace(answered);
-            _lastPushed.Remove(entry.Seq);
-        }
-        return true;
-    }
-
-    private async Task AnswerDirectAsync(Mailbox mailbox, MailboxEntry entry, string msgType, string? returnCode)
-    {
-        if (entry.Answered && entry.AnswerMsgType == msgType && entry.AnswerReturnCode == returnCode) return;
-        // As through a message grain: the notice is stored before the MMS is marked answered.
-        await NotifyOriginatorAsync(entry, msgType, returnCode);
+        // Recorded before it is relayed, so the MMS is never written to the terminal again once answered; an activation
+        // dying in between leaves a recent AnsweredAt, which the next activation relays again (LoadMailboxAsync).
         var answered = entry with
         {
-            Answered = true, Payload = null, AnswerMsgType = msgType, AnswerReturnCode = returnCode, ExpiresAt = AnsweredExpiry(entry),
+            Answered = true, Payload = null, AnswerMsgType = msgType, AnswerReturnCode = returnCode,
+            AnsweredAt = time.GetUtcNow(), ExpiresAt = entry.Answered ? entry.ExpiresAt : AnsweredExpiry(entry),
         };
         await store.UpdateAsync(Udn, answered);
         mailbox.Replace(answered);
         _lastPushed.Remove(entry.Seq);
+        await RelayAnswerAsync(answered, msgType, returnCode);
+        return true;
     }
 
     private DateTimeOffset AnsweredExpiry(MailboxEntry entry)
@@ -126,6 +160,7 @@ public sealed partial class UserGrain
             await store.RemoveAsync(Udn, entry.Seq);
             mailbox.Remove(entry.Seq);
             _lastPushed.Remove(entry.Seq);
+            _relayed.Remove(entry.Seq);
         }
     }
 

@@ -11,11 +11,40 @@ public sealed partial class UserGrain
 
     public async Task<Delivery[]> AttachSessionAsync(SessionHandle session)
     {
+        gateways.SeenAlive(session.GatewayId);
         var sessions = LiveSessions();
         sessions.RemoveAll(s => s.SessionId == session.SessionId);
         sessions.Add(session);
         await state.WriteStateAsync();
+        var backlog = Backlog(await MailboxAsync());
+        logger.LogDebug("{Udn}: session {SessionId} attached on {Gateway}, {Count} waiting", Udn, session.SessionId, session.GatewayId, backlog.Length);
+        return backlog;
+    }
+
+    public async Task ResyncSessionAsync(SessionHandle session)
+    {
+        gateways.SeenAlive(session.GatewayId);
+        // A mailbox not loaded yet means this activation has pushed nothing: the one before it may have died with
+        // pushes in flight, so what waits is written again (a redelivery; the terminal's answer settles it once).
+        var freshActivation = _mailbox is null;
+        var sessions = LiveSessions();
+        var known = sessions.Any(s => s.SessionId == session.SessionId);
+        if (!known)
+        {
+            sessions.Add(session);
+            await state.WriteStateAsync();
+        }
         var mailbox = await MailboxAsync();
+        if (known && !freshActivation) return;
+        var backlog = Backlog(mailbox);
+        logger.LogInformation("{Udn}: session {SessionId} on {Gateway} resynchronised ({Reason}); {Count} waiting written again",
+            Udn, session.SessionId, session.GatewayId, known ? "grain reactivated" : "session had been forgotten", backlog.Length);
+        if (backlog.Length > 0) session.Observer.DeliverAsync(session.SessionId, backlog).Ignore();
+    }
+
+    /// <summary>Everything waiting, in order; the MMS among it count as pushed now (the redelivery timer watches them).</summary>
+    private Delivery[] Backlog(Mailbox mailbox)
+    {
         var now = time.GetTimestamp();
         var backlog = new List<Delivery>();
         foreach (var entry in mailbox.Waiting)
@@ -25,7 +54,6 @@ public sealed partial class UserGrain
             _lastPushed[entry.Seq] = now;
             EnsureRedeliveryTimer();
         }
-        logger.LogDebug("{Udn}: session {SessionId} attached on {Gateway}, {Count} waiting", Udn, session.SessionId, session.GatewayId, backlog.Count);
         return backlog.ToArray();
     }
 

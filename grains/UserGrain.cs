@@ -7,6 +7,8 @@ namespace Mmss.Grains;
 /// <summary>
 /// A user (UDN): provisioning and credentials here; sessions and the mailbox in the other parts of this class.
 /// </summary>
+// The collection age is explicit because answer recovery (UserGrain.Mailbox) relies on it exceeding its window.
+[CollectionAgeLimit(Minutes = 15)]
 public sealed partial class UserGrain(
     [PersistentState("user", StorageNames.Default)] IPersistentState<UserState> state,
     IMailboxStore store,

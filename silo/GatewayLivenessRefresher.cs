@@ -23,7 +23,8 @@ public sealed class GatewayLivenessRefresher(GatewayLiveness liveness, IGrainFac
             {
                 try
                 {
-                    liveness.Update(await grains.GetGrain<IGatewayDirectoryGrain>(0).GetGoneGatewaysAsync());
+                    var readStartedAt = time.GetTimestamp();
+                    liveness.Update(await grains.GetGrain<IGatewayDirectoryGrain>(0).GetGoneGatewaysAsync(), readStartedAt);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -17,6 +17,7 @@ public static class C2sServiceCollectionExtensions
         services.AddSingleton<Messaging.GatewayIdentity>();
         services.AddSingleton<Messaging.SessionObserver>();
         services.AddSingleton<Messaging.GatewayRegistration>();
+        services.AddSingleton<Messaging.SessionResync>();
         services.AddHostedService(sp => sp.GetRequiredService<Messaging.GatewayRegistration>());
         services.AddSingleton<IIqHandler, BindHandler>();
         services.AddSingleton<IIqHandler, SessionHandler>();

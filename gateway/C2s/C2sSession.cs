@@ -66,15 +66,13 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
     }
 
     /// <summary>
-    /// The cluster counted this gateway gone (it could not refresh its directory entry in time), so the user grain
-    /// forgot this session: tell it again. What it sends back is what waited meanwhile (MMS may arrive a second time,
-    /// as a redelivery would send them; the terminal's answer settles them once).
+    /// Grains and gateway may disagree about this session (see <see cref="Messaging.SessionResync"/>): the user grain
+    /// re-attaches it if it forgot it and pushes again what waits if its activation is new.
     /// </summary>
-    public async Task ReattachAsync()
-    {
-        if (HasEnded || !_userKnowsSession) return;
-        await AttachAndWriteBacklogAsync();
-    }
+    public Task ResyncAsync() =>
+        HasEnded || !_userKnowsSession
+            ? Task.CompletedTask
+            : User.ResyncSessionAsync(new SessionHandle(services.Gateway.Id, SessionId, services.Registration.Reference, address));
 
     private async Task AttachAndWriteBacklogAsync()
     {

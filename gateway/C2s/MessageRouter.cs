@@ -11,6 +11,36 @@ namespace Mmss.Gateway.C2s;
 /// </summary>
 public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> logger)
 {
+    /// <summary>Answers are idempotent in the grain, so a retry after an outcome that was not seen does no harm.</summary>
+    private async Task RecordAnswerLaterAsync(string sender, string id, string msgType, string? returnCode)
+    {
+        var deadline = DateTime.UtcNow + AnswerRetryWindow;
+        var delay = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            await Task.Delay(delay);
+            try
+            {
+                await grains.User(sender).AnswerAsync(id, msgType, returnCode);
+                logger.LogInformation("{Udn}: answer {MsgType} to {MessageId} recorded after a retry", sender, msgType, id);
+                return;
+            }
+            catch (Exception e) when (DateTime.UtcNow + delay < deadline)
+            {
+                logger.LogDebug("{Udn}: answer to {MessageId} still not recorded: {Reason}", sender, id, e.Message);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+            catch (Exception e)
+            {
+                // The MMS stays stored unanswered: it is written again at the next login and the terminal answers again.
+                logger.LogError(e, "{Udn}: answer {MsgType} to {MessageId} could not be recorded", sender, msgType, id);
+                return;
+            }
+        }
+    }
+
+    private static readonly TimeSpan AnswerRetryWindow = TimeSpan.FromMinutes(2);
+
     public async ValueTask RouteAsync(C2sConnection connection, XmlElement message)
     {
         if (message.Attribute("type") == "error") return;
@@ -41,8 +71,11 @@ public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> l
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                // The MMS stays stored unanswered, so it is delivered again and the terminal answers again.
-                logger.LogError(e, "{Udn}: answer {MsgType} to {MessageId} could not be recorded", sender, msgType, id);
+                // The terminal will not answer again unless the MMS is written again, which the grain that failed may not
+                // do (its silo may be gone): keep trying in the background, without holding up the terminal's stream.
+                logger.LogWarning("{Udn}: answer {MsgType} to {MessageId} could not be recorded yet ({Reason}); retrying",
+                    sender, msgType, id, e.Message);
+                _ = RecordAnswerLaterAsync(sender, id, msgType, returnCode);
             }
             return;
         }

@@ -1,4 +1,3 @@
-using Mmss.Gateway.C2s;
 using Mmss.GrainInterfaces;
 
 namespace Mmss.Gateway.Messaging;
@@ -9,7 +8,7 @@ namespace Mmss.Gateway.Messaging;
 /// count a silent gateway gone. Started before the listeners, so that no session binds without it.
 /// </summary>
 public sealed class GatewayRegistration(IGrainFactory grains, GatewayIdentity identity, SessionObserver observer,
-    SessionRegistry sessions, Hosting.GatewayReadiness readiness, IConfiguration configuration, ILogger<GatewayRegistration> logger) : IHostedService, IAsyncDisposable
+    SessionResync resync, Hosting.GatewayReadiness readiness, IConfiguration configuration, ILogger<GatewayRegistration> logger) : IHostedService, IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task? _refreshLoop;
@@ -45,7 +44,11 @@ public sealed class GatewayRegistration(IGrainFactory grains, GatewayIdentity id
                 {
                     var wasLive = await Directory.RefreshAsync(identity.Id);
                     readiness.ClusterReached();
-                    if (!wasLive) await ReattachSessionsAsync();
+                    if (!wasLive)
+                    {
+                        logger.LogWarning("Gateway {GatewayId} had been counted gone; its sessions are resynchronised", identity.Id);
+                        resync.Request("this gateway had been counted gone");
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -55,23 +58,6 @@ public sealed class GatewayRegistration(IGrainFactory grains, GatewayIdentity id
         }
         catch (OperationCanceledException)
         {
-        }
-    }
-
-    private async Task ReattachSessionsAsync()
-    {
-        var live = sessions.All().ToArray();
-        logger.LogWarning("Gateway {GatewayId} had been counted gone; telling the user grains of its {Count} sessions again", identity.Id, live.Length);
-        foreach (var session in live)
-        {
-            try
-            {
-                await session.ReattachAsync();
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning("{FullJid}: could not attach again: {Reason}", session.FullJid, e.Message);
-            }
         }
     }
 

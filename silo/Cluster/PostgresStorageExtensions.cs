@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Mmss.Grains;
 using Orleans.Serialization;
+using Orleans.Runtime.Hosting;
 using Orleans.Storage;
 
 namespace Mmss.Silo.Cluster;
@@ -20,7 +21,10 @@ public static class PostgresStorageExtensions
     {
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services =>
             new PostgresSchemaMigrator(connectionString, services.GetRequiredService<ILogger<PostgresSchemaMigrator>>()));
-        silo.Services.AddAdoNetGrainStorage(name, options => options.Configure<Serializer>((storage, serializer) =>
+        // Orleans' provider under an inner name, wrapped under the public one (the inner registration keeps its own
+        // lifecycle participation, where it initializes).
+        var adoNetName = name + ".adonet";
+        silo.Services.AddAdoNetGrainStorage(adoNetName, options => options.Configure<Serializer>((storage, serializer) =>
         {
             storage.Invariant = Invariant;
             storage.ConnectionString = connectionString;
@@ -30,6 +34,8 @@ public static class PostgresStorageExtensions
             // A cleared state leaves no row behind (see DeleteStorageKey in 002_orleans_storage.sql).
             storage.DeleteStateOnClear = true;
         }));
+        silo.Services.AddGrainStorage(name, (services, _) => new ReconnectingGrainStorage(
+            services.GetRequiredKeyedService<IGrainStorage>(adoNetName), services.GetRequiredService<ILogger<ReconnectingGrainStorage>>()));
         silo.Services.AddPostgresMailboxStore(connectionString);
         // A grain call failing on storage must reach its caller as the database's error, not as a codec failure.
         silo.Services.Configure<ExceptionSerializationOptions>(options => options.SupportedNamespacePrefixes.Add("Npgsql"));

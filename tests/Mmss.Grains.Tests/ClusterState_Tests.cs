@@ -70,6 +70,62 @@ public abstract class ClusterState_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_answer_recorded_by_an_activation_that_died_before_relaying_it_is_relayed_by_the_next()
+    {
+        var observer = new RecordingObserver();
+        var reference = Grains.CreateObjectReference<ISessionObserver>(observer);
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("gw-rec");
+        await Grains.GetGrain<IUserGrain>("rec-s").ProvisionAsync("s", TestCredentials.Unusable);
+        await Grains.GetGrain<IUserGrain>("rec-r").ProvisionAsync("r", TestCredentials.Unusable);
+        await Grains.GetGrain<IUserGrain>("rec-s").AttachSessionAsync(new SessionHandle("gw-rec", "gw-rec/1", reference));
+
+        // What the recipient's store holds when its grain died right after recording the ACK: the row is answered, the
+        // originator was never told. Nothing has activated the recipient's grain yet.
+        var now = DateTimeOffset.UtcNow;
+        await fixture.Mailbox.AppendAsync("rec-r", new MailboxEntry(0, DeliveryKind.Mms, "rec-1", "rec-s", null, null, null,
+            now.AddHours(1), Answered: true, Direct: true, ContentHash: [1], AnswerMsgType: "2", AnswerReturnCode: "1", AnsweredAt: now));
+        await fixture.Mailbox.AppendAsync("rec-r", new MailboxEntry(0, DeliveryKind.Mms, "rec-old", "rec-s", null, null, null,
+            now.AddHours(1), Answered: true, Direct: true, ContentHash: [2], AnswerMsgType: "2", AnswerReturnCode: "1", AnsweredAt: now.AddHours(-1)));
+
+        var backlog = await Grains.GetGrain<IUserGrain>("rec-r").AttachSessionAsync(new SessionHandle("gw-rec", "gw-rec/2", reference));
+        Assert.Empty(backlog);
+        var notice = await observer.NextAsync("gw-rec/1");
+        Assert.Equal((DeliveryKind.Notice, "rec-1", "ACK"), (notice.Kind, notice.MessageId, notice.From));
+        // An answer recorded long before the activation was relayed by the activation that recorded it.
+        var sentinel = "sentinel-" + Guid.NewGuid().ToString("N");
+        await Grains.GetGrain<IUserGrain>("rec-s").NotifyAsync(sentinel, "ACK", [new("MsgType", "2")], DateTimeOffset.UtcNow.AddHours(1));
+        Assert.Equal(sentinel, (await observer.NextAsync("gw-rec/1")).MessageId);
+    }
+
+    [Fact]
+    public async Task Resync_attaches_a_forgotten_session_and_pushes_what_waits_but_costs_nothing_when_nothing_diverged()
+    {
+        var observer = new RecordingObserver();
+        var reference = Grains.CreateObjectReference<ISessionObserver>(observer);
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("gw-sync");
+        var user = Grains.GetGrain<IUserGrain>("sync-r");
+        await user.ProvisionAsync("r", TestCredentials.Unusable);
+        var session = new SessionHandle("gw-sync", "gw-sync/1", reference, "10.0.0.9");
+        await user.AttachSessionAsync(session);
+        var copy = new MmsSubmission("sync-1", "sync-s", "sync-r", "1", null, Encoding.UTF8.GetBytes("<body>x</body>"));
+        Assert.Equal(MmsAcceptance.Online, await user.AcceptMmsAsync("sync-s", copy, DateTimeOffset.UtcNow.AddHours(1)));
+        Assert.Equal("sync-1", (await observer.NextAsync("gw-sync/1")).MessageId);
+
+        // Nothing diverged: no push.
+        await user.ResyncSessionAsync(session);
+        var sentinel = "sentinel-" + Guid.NewGuid().ToString("N");
+        await user.NotifyAsync(sentinel, "ACK", [new("MsgType", "2")], DateTimeOffset.UtcNow.AddHours(1));
+        Assert.Equal(sentinel, (await observer.NextAsync("gw-sync/1")).MessageId);
+
+        // The grain forgot the session (its gateway was counted gone): attached again, what waits pushed again.
+        await user.DetachSessionAsync(session.SessionId);
+        Assert.False(await user.HasLiveSessionFromAsync("10.0.0.9"));
+        await user.ResyncSessionAsync(session);
+        Assert.True(await user.HasLiveSessionFromAsync("10.0.0.9"));
+        Assert.Equal("sync-1", (await observer.NextAsync("gw-sync/1")).MessageId);
+    }
+
+    [Fact]
     public async Task Authentication_failures_count_in_a_sliding_window()
     {
         var failures = Grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.User("cs-auth"));

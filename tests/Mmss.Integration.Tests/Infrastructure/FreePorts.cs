@@ -5,17 +5,36 @@ namespace Mmss.Integration.Tests.Infrastructure;
 
 public static class FreePorts
 {
-    /// <summary>Ports the OS says are free now; each listener is held until all are picked so no two coincide.</summary>
+    /// <summary>
+    /// Below Linux's ephemeral range (32768–60999): a port the OS hands out for "any free port" is also a port it may
+    /// give to an outgoing connection a moment later, and a server restarted on it (a killed silo) would then fail to bind.
+    /// </summary>
+    private const int First = 20000, Last = 32000;
+
+    /// <summary>Ports free now on every address; each is held until all are picked so no two coincide.</summary>
     public static int[] Take(int count)
     {
-        var listeners = Enumerable.Range(0, count).Select(_ =>
+        var listeners = new List<TcpListener>();
+        try
         {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return listener;
-        }).ToArray();
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var listener in listeners) listener.Stop();
-        return ports;
+            while (listeners.Count < count)
+            {
+                var listener = new TcpListener(IPAddress.Any, Random.Shared.Next(First, Last));
+                try
+                {
+                    listener.Start();
+                    listeners.Add(listener);
+                }
+                catch (SocketException)
+                {
+                    // Taken: try another.
+                }
+            }
+            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        }
+        finally
+        {
+            foreach (var listener in listeners) listener.Stop();
+        }
     }
 }
