@@ -35,6 +35,7 @@ public sealed partial class MessageGrain
         state.State.ReportRequested = submission.DeliveryReport;
         _members = [.. members];
         await LoadOutcomesAsync();
+        events.Submitted(Sender, MessageId, group.Gdn, group: true);
 
         // spec 6.5.2: each copy names its group; MsgGroup is added when the sender left it out.
         IReadOnlyList<KeyValuePair<string, string>>? added = submission.MsgGroup is null ? [new("MsgGroup", group.Gdn)] : null;
@@ -138,6 +139,9 @@ public sealed partial class MessageGrain
             logger.LogInformation("Group MMS {MessageId} from {Sender}: {Answered}/{Members} answered{Window}; sender gets {MsgType}/{ReturnCode}",
                 MessageId, Sender, outcomes.Count, _members!.Count, windowClosed ? " when the window closed" : "", msgType, returnCode);
             await NotifySenderAsync(msgType, returnCode);
+            var delivered = outcomes.Values.Count(o => o.MsgType == MmsRules.AckType);
+            events.GroupResult(Sender, MessageId, state.State.Group!, msgType, returnCode,
+                delivered, outcomes.Count - delivered, _members.Count - outcomes.Count, windowClosed);
             var settled = outcomes.Count == _members.Count;
             if (state.State.ReportRequested) await NotifySenderAsync(state.State.Group!, Report());
             state.State.Aggregated = true;

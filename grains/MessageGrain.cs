@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mmss.GrainInterfaces;
+using Mmss.Grains.Events;
 
 namespace Mmss.Grains;
 
@@ -16,6 +17,7 @@ public sealed partial class MessageGrain(
     IMailboxStore store,
     IOptions<MailboxOptions> options,
     TimeProvider time,
+    IMmssEvents events,
     ILogger<MessageGrain> logger) : Grain, IMessageGrain
 {
     // AnswerAsync interleaves; every change of the persisted state goes through this gate so writes never overlap.
@@ -55,6 +57,8 @@ public sealed partial class MessageGrain(
                 s.ContentHash = hash;
                 s.ExpiresAt = expiresAt;
             });
+            // Raised here, not by the recipient's grain, on this path: only now is it known the recipient is a user.
+            events.Submitted(Sender, MessageId, submission.Recipient, group: false);
             return SubmitOutcome.Stored("stored for the recipient");
         }
         if (await GrainFactory.GetGrain<IGroupGrain>(submission.Recipient).GetAsync() is { } group)

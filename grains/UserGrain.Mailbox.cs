@@ -80,7 +80,7 @@ public sealed partial class UserGrain
         }
         var expiresAt = time.GetUtcNow().AddSeconds(options.Value.TtlSeconds);
         await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, submission.Sender, submission.StanzaType,
-            submission.Payload, null, expiresAt, Answered: false, Direct: true, ContentHash: hash));
+            submission.Payload, null, expiresAt, Answered: false, Direct: true, ContentHash: hash), submitted: true);
         return SubmitOutcome.Stored("stored for the recipient");
     }
 
@@ -120,6 +120,8 @@ public sealed partial class UserGrain
         await store.UpdateAsync(Udn, answered);
         mailbox.Replace(answered);
         _lastPushed.Remove(entry.Seq);
+        _deliveredRaised.Remove(entry.Seq);
+        events.Answered(entry.From, messageId, Udn, msgType, returnCode);
         await RelayAnswerAsync(answered, msgType, returnCode);
         return true;
     }
@@ -154,6 +156,7 @@ public sealed partial class UserGrain
             if (entry.Kind == DeliveryKind.Mms && !entry.Answered)
             {
                 logger.LogInformation("{Udn}: MMS {MessageId} from {Sender} expired undelivered", Udn, entry.MessageId, entry.From);
+                events.Expired(entry.From, entry.MessageId, Udn);
                 if (entry.Direct) await NotifyOriginatorAsync(entry, MmsRules.FailType, MmsRules.ExpiredReturnCode);
                 else await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(entry.From, entry.MessageId)).ExpireAsync(Udn);
             }
@@ -161,15 +164,20 @@ public sealed partial class UserGrain
             mailbox.Remove(entry.Seq);
             _lastPushed.Remove(entry.Seq);
             _relayed.Remove(entry.Seq);
+            _deliveredRaised.Remove(entry.Seq);
         }
     }
 
-    private async Task AppendAsync(MailboxEntry entry)
+    /// <param name="submitted">a one-to-one MMS submitted straight to this grain: its "submitted" event is raised here,
+    /// once it is stored and ahead of its "delivered" or "stored" event</param>
+    private async Task AppendAsync(MailboxEntry entry, bool submitted = false)
     {
         var mailbox = await MailboxAsync();
         var seq = await store.AppendAsync(Udn, entry);
         var stored = entry with { Seq = seq };
         mailbox.Add(stored);
+        if (submitted) events.Submitted(entry.From, entry.MessageId, Udn, group: false);
         Push(stored);
+        if (stored.Kind == DeliveryKind.Mms && LiveSessions().Count == 0) events.Stored(entry.From, entry.MessageId, Udn);
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Mmss.GrainInterfaces;
+using Mmss.Grains.Events;
 
 namespace Mmss.Grains;
 
@@ -16,6 +17,7 @@ public sealed partial class UserGrain
         sessions.RemoveAll(s => s.SessionId == session.SessionId);
         sessions.Add(session);
         await state.WriteStateAsync();
+        events.Presence(Udn, online: true, session.GatewayId, session.SessionId, session.Address, sessions.Count);
         var backlog = Backlog(await MailboxAsync());
         logger.LogDebug("{Udn}: session {SessionId} attached on {Gateway}, {Count} waiting", Udn, session.SessionId, session.GatewayId, backlog.Length);
         return backlog;
@@ -33,6 +35,7 @@ public sealed partial class UserGrain
         {
             sessions.Add(session);
             await state.WriteStateAsync();
+            events.Presence(Udn, online: true, session.GatewayId, session.SessionId, session.Address, sessions.Count);
         }
         var mailbox = await MailboxAsync();
         if (known && !freshActivation) return;
@@ -46,6 +49,7 @@ public sealed partial class UserGrain
     private Delivery[] Backlog(Mailbox mailbox)
     {
         var now = time.GetTimestamp();
+        var live = LiveSessions().Count;
         var backlog = new List<Delivery>();
         foreach (var entry in mailbox.Waiting)
         {
@@ -53,13 +57,37 @@ public sealed partial class UserGrain
             if (entry.Kind != DeliveryKind.Mms) continue;
             _lastPushed[entry.Seq] = now;
             EnsureRedeliveryTimer();
+            RaiseDelivered(entry, live);
         }
         return backlog.ToArray();
     }
 
     public async Task DetachSessionAsync(string sessionId)
     {
-        if (state.State.Sessions.RemoveAll(s => s.SessionId == sessionId) > 0) await state.WriteStateAsync();
+        var detached = state.State.Sessions.FirstOrDefault(s => s.SessionId == sessionId);
+        if (state.State.Sessions.RemoveAll(s => s.SessionId == sessionId) == 0) return;
+        await state.WriteStateAsync();
+        RaiseOffline([detached!]);
+    }
+
+    /// <summary>Presence events for sessions that ended; the user is offline once none remains.</summary>
+    private void RaiseOffline(IEnumerable<SessionHandle> ended)
+    {
+        var remaining = state.State.Sessions.Count;
+        foreach (var session in ended)
+            events.Presence(Udn, online: remaining > 0, session.GatewayId, session.SessionId, session.Address, remaining);
+    }
+
+    /// <summary>
+    /// Unanswered MMS whose "delivered" event this activation raised: redeliveries and resynchronisations push an MMS
+    /// again, the fact happened once. Nothing is tracked when no one listens.
+    /// </summary>
+    private readonly HashSet<long> _deliveredRaised = [];
+
+    private void RaiseDelivered(MailboxEntry entry, int sessions)
+    {
+        if (events is NullMmssEvents) return;
+        if (_deliveredRaised.Add(entry.Seq)) events.Delivered(entry.From, entry.MessageId, Udn, sessions);
     }
 
     public Task<bool> HasLiveSessionFromAsync(string address) =>
@@ -72,8 +100,13 @@ public sealed partial class UserGrain
     private List<SessionHandle> LiveSessions()
     {
         var sessions = state.State.Sessions;
-        if (sessions.Count > 0 && sessions.RemoveAll(s => gateways.IsGone(s.GatewayId)) > 0)
+        if (sessions.Count > 0 && sessions.Any(s => gateways.IsGone(s.GatewayId)))
+        {
+            var gone = sessions.Where(s => gateways.IsGone(s.GatewayId)).ToArray();
+            sessions.RemoveAll(s => gone.Contains(s));
             logger.LogInformation("{Udn}: sessions on gateways counted gone are offline", Udn);
+            RaiseOffline(gone);
+        }
         return sessions;
     }
 
@@ -97,6 +130,7 @@ public sealed partial class UserGrain
         {
             _lastPushed[entry.Seq] = time.GetTimestamp();
             EnsureRedeliveryTimer();
+            RaiseDelivered(entry, sessions.Count);
         }
         var deliveries = new[] { entry.ToDelivery() };
         foreach (var session in sessions)
@@ -146,8 +180,10 @@ public sealed partial class UserGrain
     private async Task ForgetSessionsOfGoneGatewaysAsync()
     {
         var gone = await GrainFactory.GetGrain<IGatewayDirectoryGrain>(0).GetGoneGatewaysAsync();
+        var ended = state.State.Sessions.Where(s => gone.Contains(s.GatewayId)).ToArray();
         if (state.State.Sessions.RemoveAll(s => gone.Contains(s.GatewayId)) > 0)
         {
+            RaiseOffline(ended);
             logger.LogInformation("{Udn}: forgot sessions of gateways that are gone", Udn);
             await state.WriteStateAsync();
         }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mmss.GrainInterfaces;
+using Mmss.Grains.Events;
 
 namespace Mmss.Grains;
 
@@ -15,6 +16,7 @@ public sealed partial class UserGrain(
     GatewayLiveness gateways,
     IOptions<MailboxOptions> options,
     TimeProvider time,
+    IMmssEvents events,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     private string Udn => this.GetPrimaryKeyString();

@@ -2,7 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mmss.Grains;
+using Mmss.Grains.Events;
 using Mmss.Silo.Cluster;
+using Mmss.Silo.Events;
 using Mmss.Silo.Storage;
 using Orleans.Configuration;
 
@@ -31,6 +33,7 @@ public static class MmssSiloBuilderExtensions
             cluster.ServiceId = "mmss";
         });
         silo.AddSqliteStorage(StorageNames.Default, storage);
+        silo.AddMmssEvents(configuration, embeddedMode: true);
         silo.AddMmssGrainServices();
         return silo;
     }
@@ -58,6 +61,7 @@ public static class MmssSiloBuilderExtensions
         });
         silo.ConfigureEndpoints(advertised, endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyHostAddress: true);
         silo.AddPostgresStorage(StorageNames.Default, cluster.ConnectionString!);
+        silo.AddMmssEvents(configuration, embeddedMode: false);
         silo.AddMmssGrainServices();
         return silo;
     }
@@ -67,6 +71,8 @@ public static class MmssSiloBuilderExtensions
     {
         silo.Services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         silo.Services.TryAddSingleton(TimeProvider.System);
+        // Events are off unless UseMmssEmbedded/UseMmssCluster enabled them (Mmss:Mqtt) before this.
+        silo.Services.TryAddSingleton<IMmssEvents>(NullMmssEvents.Instance);
         silo.Services.AddHostedService<MailboxExpirySweeper>();
         silo.Services.TryAddSingleton<GatewayLiveness>();
         silo.Services.AddHostedService<GatewayLivenessRefresher>();

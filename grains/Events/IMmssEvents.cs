@@ -1,0 +1,47 @@
+namespace Mmss.Grains.Events;
+
+/// <summary>
+/// The platform's events (issue #14), raised by the grain that owns each fact — the user grain for presence and for
+/// what happens to a copy in its mailbox, the message grain for submissions it handles and group results — so that
+/// each fact is raised once in the cluster, never by gateways. Raising is a non-blocking enqueue: an implementation
+/// never blocks, never throws, and never makes a grain call wait for a broker. Never carries message content.
+/// </summary>
+public interface IMmssEvents
+{
+    /// <summary>A session of <paramref name="udn"/> came or went; <paramref name="liveSessions"/> counts what remains.</summary>
+    void Presence(string udn, bool online, string gatewayId, string? sessionId, string? address, int liveSessions);
+
+    /// <summary>An MMS was accepted for a recipient (one-to-one) or a group (<paramref name="group"/> true).</summary>
+    void Submitted(string sender, string messageId, string recipient, bool group);
+
+    /// <summary>A copy of an MMS was stored for a recipient with no live session.</summary>
+    void Stored(string sender, string messageId, string recipient);
+
+    /// <summary>A copy of an MMS was pushed to the recipient's live sessions.</summary>
+    void Delivered(string sender, string messageId, string recipient, int sessions);
+
+    /// <summary>The recipient answered an MMS with ACK (MsgType 2) or FAIL (MsgType 3).</summary>
+    void Answered(string sender, string messageId, string recipient, string msgType, string? returnCode);
+
+    /// <summary>An MMS stayed unanswered past its TTL: FAIL 5 goes to its sender.</summary>
+    void Expired(string sender, string messageId, string recipient);
+
+    /// <summary>A group MMS's one answer to its sender, and how its members stood at that moment.</summary>
+    void GroupResult(string sender, string messageId, string gdn, string msgType, string returnCode,
+        int delivered, int failed, int pending, bool windowClosed);
+}
+
+/// <summary>The default when events are not enabled: raising costs nothing.</summary>
+public sealed class NullMmssEvents : IMmssEvents
+{
+    public static readonly NullMmssEvents Instance = new();
+
+    public void Presence(string udn, bool online, string gatewayId, string? sessionId, string? address, int liveSessions) { }
+    public void Submitted(string sender, string messageId, string recipient, bool group) { }
+    public void Stored(string sender, string messageId, string recipient) { }
+    public void Delivered(string sender, string messageId, string recipient, int sessions) { }
+    public void Answered(string sender, string messageId, string recipient, string msgType, string? returnCode) { }
+    public void Expired(string sender, string messageId, string recipient) { }
+    public void GroupResult(string sender, string messageId, string gdn, string msgType, string returnCode,
+        int delivered, int failed, int pending, bool windowClosed) { }
+}

@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace Mmss.Silo.Events;
+
+public enum MmssEventKind
+{
+    Presence,
+    Submitted,
+    Stored,
+    Delivered,
+    Answered,
+    Expired,
+    GroupResult,
+}
+
+/// <summary>One queued event: identifiers and outcomes only, never message content.</summary>
+public sealed record MmssEvent(MmssEventKind Kind, DateTimeOffset Timestamp)
+{
+    public string? Udn { get; init; }
+    public bool Online { get; init; }
+    public string? GatewayId { get; init; }
+    public string? SessionId { get; init; }
+    public string? Address { get; init; }
+    public int Sessions { get; init; }
+    public string? Sender { get; init; }
+    public string? MessageId { get; init; }
+    public string? Recipient { get; init; }
+    public bool ToGroup { get; init; }
+    public string? MsgType { get; init; }
+    public string? ReturnCode { get; init; }
+    public int Delivered { get; init; }
+    public int Failed { get; init; }
+    public int Pending { get; init; }
+    public bool WindowClosed { get; init; }
+
+    /// <summary>Presence is retained: a subscriber learns every user's last known state at once.</summary>
+    public bool Retain => Kind == MmssEventKind.Presence;
+
+    /// <summary>
+    /// mmss/{domain}/presence/{udn}, mmss/{domain}/messages/{sender}/{id}/{event}, mmss/{domain}/groups/{gdn}/{id}/result.
+    /// Identifiers are escaped so that none adds a level or a wildcard ('%', '/', '+', '#' as %XX).
+    /// </summary>
+    public string Topic(string domain) => Kind switch
+    {
+        MmssEventKind.Presence => $"mmss/{domain}/presence/{Escape(Udn)}",
+        MmssEventKind.GroupResult => $"mmss/{domain}/groups/{Escape(Recipient)}/{Escape(MessageId)}/result",
+        _ => $"mmss/{domain}/messages/{Escape(Sender)}/{Escape(MessageId)}/{TypeName}",
+    };
+
+    public string TypeName => Kind switch
+    {
+        MmssEventKind.Presence => "presence",
+        MmssEventKind.Submitted => "submitted",
+        MmssEventKind.Stored => "stored",
+        MmssEventKind.Delivered => "delivered",
+        MmssEventKind.Answered => "answered",
+        MmssEventKind.Expired => "expired",
+        MmssEventKind.GroupResult => "result",
+        _ => "unknown",
+    };
+
+    public static string Escape(string? segment)
+    {
+        if (string.IsNullOrEmpty(segment)) return "_";
+        if (segment.AsSpan().IndexOfAny("%/+#\0") < 0) return segment;
+        var escaped = new StringBuilder(segment.Length + 8);
+        foreach (var c in segment)
+        {
+            escaped.Append(c switch
+            {
+                '%' => "%25",
+                '/' => "%2F",
+                '+' => "%2B",
+                '#' => "%23",
+                '\0' => "%00",
+                _ => c.ToString(),
+            });
+        }
+        return escaped.ToString();
+    }
+
+    /// <summary>The small JSON document published: type, timestamp (UTC ISO-8601), domain, identifiers, outcome.</summary>
+    public byte[] Json(string domain)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", Kind == MmssEventKind.GroupResult ? "groupResult" : TypeName);
+            json.WriteString("timestamp", Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteString("domain", domain);
+            switch (Kind)
+            {
+                case MmssEventKind.Presence:
+                    json.WriteString("udn", Udn);
+                    json.WriteString("status", Online ? "online" : "offline");
+                    json.WriteString("gatewayId", GatewayId);
+                    json.WriteString("sessionId", SessionId);
+                    json.WriteString("address", Address);
+                    json.WriteNumber("sessions", Sessions);
+                    break;
+                case MmssEventKind.GroupResult:
+                    json.WriteString("sender", Sender);
+                    json.WriteString("id", MessageId);
+                    json.WriteString("gdn", Recipient);
+                    json.WriteString("outcome", MsgType == "2" ? "ACK" : "FAIL");
+                    json.WriteString("msgType", MsgType);
+                    json.WriteString("returnCode", ReturnCode);
+                    json.WriteNumber("delivered", Delivered);
+                    json.WriteNumber("failed", Failed);
+                    json.WriteNumber("pending", Pending);
+                    json.WriteBoolean("windowClosed", WindowClosed);
+                    break;
+                default:
+                    json.WriteString("sender", Sender);
+                    json.WriteString("id", MessageId);
+                    json.WriteString(ToGroup ? "group" : "recipient", Recipient);
+                    if (Kind == MmssEventKind.Delivered) json.WriteNumber("sessions", Sessions);
+                    if (Kind is MmssEventKind.Answered or MmssEventKind.Expired)
+                    {
+                        json.WriteString("outcome", MsgType == "2" ? "ACK" : "FAIL");
+                        json.WriteString("msgType", MsgType);
+                        if (ReturnCode is null) json.WriteNull("returnCode");
+                        else json.WriteString("returnCode", ReturnCode);
+                    }
+                    break;
+            }
+            json.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}
