@@ -28,7 +28,8 @@ public sealed class BenchOptions
     /// <summary>"mmss": MMS with Jive properties answered by ACK to ACK@domain; "xmpp": a chat message answered by a chat message.</summary>
     public string Mode { get; private set; } = "mmss";
     public bool Register { get; private set; }
-    public int? ServerPid { get; private set; }
+    /// <summary>The server's processes (comma-separated pids); CPU and memory count each with its live descendants.</summary>
+    public IReadOnlyList<int> ServerPids { get; private set; } = [];
     public string Label { get; private set; } = "server";
     public string? Json { get; private set; }
     public IReadOnlyList<IPAddress> SourceAddresses { get; private set; } = [IPAddress.Loopback];
@@ -66,7 +67,10 @@ public sealed class BenchOptions
                 case "--login-concurrency": o.LoginConcurrency = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--mode": o.Mode = value; break;
                 case "--register": o.Register = bool.Parse(value); break;
-                case "--server-pid": o.ServerPid = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--server-pid":
+                    o.ServerPids = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        .Select(pid => int.Parse(pid, CultureInfo.InvariantCulture)).ToArray();
+                    break;
                 case "--label": o.Label = value; break;
                 case "--json": o.Json = value; break;
                 case "--inputs": o.Inputs = value.Split(',', StringSplitOptions.RemoveEmptyEntries); break;

@@ -13,6 +13,8 @@ public sealed record BenchResult
     public double? P99Ms { get; init; }
     public double? P999Ms { get; init; }
     public double? ServerCpuMsPerRoundTrip { get; init; }
+    /// <summary>The same per server process given (its descendants included), e.g. Mmss.Gateway, Mmss.Silo, postgres.</summary>
+    public Dictionary<string, double>? ServerCpuMsPerRoundTripByProcess { get; init; }
     public double? LoginsPerSecond { get; init; }
     public double? LoginP50Ms { get; init; }
     public double? LoginP99Ms { get; init; }

@@ -24,24 +24,50 @@ public static class Report
                 foreach (var (name, value, higherIsBetter) in columns)
                 {
                     var v = value(row);
-                    var peers = rows.Where(r => r.Label != "mmss" && r.Label != "forwarder").Select(value).Where(x => x is not null).Select(x => x!.Value).ToList();
+                    var peers = rows.Where(r => IsPeer(r.Label)).Select(value).Where(x => x is not null).Select(x => x!.Value).ToList();
                     var best = peers.Count == 0 ? (double?)null : higherIsBetter ? peers.Max() : peers.Min();
-                    var ratio = v is null || best is null || best == 0 || row.Label != "mmss" || name == "connections" ? "" : $" ({(v.Value / best.Value).ToString("0.00", CultureInfo.InvariantCulture)}× best peer)";
+                    var ratios = new List<string>();
+                    if (IsMmss(row.Label) && v is not null && name != "connections")
+                    {
+                        if (best is > 0) ratios.Add($"{Ratio(v.Value, best.Value)}× best peer");
+                        // Another deployment of the MMSS (the cluster) is also set against the embedded one.
+                        if (row.Label != Embedded && rows.FirstOrDefault(r => r.Label == Embedded) is { } embedded && value(embedded) is > 0 and var e)
+                            ratios.Add($"{Ratio(v.Value, e)}× {Embedded}");
+                    }
+                    var ratio = ratios.Count == 0 ? "" : $" ({string.Join("; ", ratios)})";
                     md.Append($" {Format(v)}{ratio}{VersusForwarder(rows, row, name, value, v)} |");
                 }
                 md.AppendLine();
             }
             md.AppendLine();
+            var splits = rows.Where(r => r.ServerCpuMsPerRoundTripByProcess is { Count: > 1 }).ToList();
+            foreach (var row in splits)
+            {
+                md.AppendLine($"{row.Label}: server CPU ms per round trip by process: " + string.Join(", ",
+                    row.ServerCpuMsPerRoundTripByProcess!.Select(p => $"{p.Key} {Format(p.Value)}")) + ".");
+            }
+            if (splits.Count > 0) md.AppendLine();
         }
         File.WriteAllText(markdownPath, md.ToString());
         if (svgPath is not null) File.WriteAllText(svgPath, Chart(results));
     }
 
+    /// <summary>The embedded MMSS's label; other MMSS deployments are labelled "mmss-..." (mmss-cluster).</summary>
+    private const string Embedded = "mmss";
+    private const string Forwarder = "forwarder";
+
+    private static bool IsMmss(string label) => label == Embedded || label.StartsWith(Embedded + "-", StringComparison.Ordinal);
+
+    /// <summary>The other XMPP servers; the forwarder is the driver's ceiling, not a peer.</summary>
+    private static bool IsPeer(string label) => !IsMmss(label) && label != Forwarder;
+
+    private static string Ratio(double value, double baseline) => (value / baseline).ToString("0.00", CultureInfo.InvariantCulture);
+
     /// <summary>The MMSS's latency next to the forwarder's (the driver's ceiling), as a difference in ms.</summary>
     private static string VersusForwarder(List<BenchResult> rows, BenchResult row, string name, Func<BenchResult, double?> value, double? v)
     {
-        if (row.Label != "mmss" || v is null || !name.EndsWith(" ms", StringComparison.Ordinal)) return "";
-        if (rows.FirstOrDefault(r => r.Label == "forwarder") is not { } forwarder || value(forwarder) is not { } baseline) return "";
+        if (!IsMmss(row.Label) || v is null || !name.EndsWith(" ms", StringComparison.Ordinal)) return "";
+        if (rows.FirstOrDefault(r => r.Label == Forwarder) is not { } forwarder || value(forwarder) is not { } baseline) return "";
         return $", +{(v.Value - baseline).ToString("0.0", CultureInfo.InvariantCulture)} ms vs forwarder";
     }
 
@@ -58,7 +84,7 @@ public static class Report
             ("logins/s", r => r.LoginsPerSecond, true),
             ("login p50 ms", r => r.LoginP50Ms, false),
             ("login p99 ms", r => r.LoginP99Ms, false),
-            ("RSS per connection (KB)", r => r.RssPerConnectionBytes / 1024, false),
+            ("memory per connection (KB)", r => r.RssPerConnectionBytes / 1024, false),
             ("CPU at rest (%)", r => r.IdleCpuPercent, false),
             ("last copy p50 ms", r => r.GroupLastDeliveryP50Ms, false),
             ("last copy max ms", r => r.GroupLastDeliveryMaxMs, false),
@@ -94,7 +120,7 @@ public static class Report
         foreach (var r in roundTrips)
         {
             var barWidth = (int)((width - left - 170) * r.RoundTripsPerSecond!.Value / max);
-            var color = r.Label switch { "mmss" => "#2b7bb9", "forwarder" => "#999999", _ => "#e08a2b" };
+            var color = r.Label switch { Embedded => "#2b7bb9", Forwarder => "#999999", _ when IsMmss(r.Label) => "#7fb8e0", _ => "#e08a2b" };
             svg.Append($"<text x='10' y='{y + 16}'>{r.Label} {r.Scenario} n={r.Connections}</text>");
             svg.Append($"<rect x='{left}' y='{y}' width='{Math.Max(1, barWidth)}' height='{rowHeight - 6}' fill='{color}'/>");
             svg.Append($"<text x='{left + barWidth + 6}' y='{y + 16}'>{Format(r.RoundTripsPerSecond)}/s · p50 {Format(r.P50Ms)} · p99 {Format(r.P99Ms)}</text>");

@@ -8,7 +8,7 @@ namespace Mmss.Bench;
 public sealed class Scenarios(BenchOptions options)
 {
     private readonly Terminals _terminals = new(options);
-    private readonly ServerProcess _server = new(options.ServerPid);
+    private readonly ServerProcess _server = new(options.ServerPids);
 
     public async Task<BenchResult> RunAsync()
     {
@@ -42,13 +42,13 @@ public sealed class Scenarios(BenchOptions options)
     /// <summary>Scenario 4: hold N authenticated connections; the server's memory per connection and its CPU at rest.</summary>
     private async Task<BenchResult> IdleAsync()
     {
-        var before = _server.RssBytes();
+        var before = _server.MemoryBytes();
         var (clients, _) = await _terminals.LoginAllAsync(options.Connections);
         await Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds));
         var cpuStart = _server.CpuSeconds();
         await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
         var cpu = _server.CpuSeconds() - cpuStart;
-        var after = _server.RssBytes();
+        var after = _server.MemoryBytes();
         await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
         return new BenchResult
         {
@@ -71,11 +71,11 @@ public sealed class Scenarios(BenchOptions options)
         var end = warmup + TimeSpan.FromSeconds(options.Seconds);
         var latencies = new List<double>[pairs];
         var completed = new long[pairs];
-        double cpuAtStart = 0;
+        IReadOnlyDictionary<string, double> cpuAtStart = new Dictionary<string, double>();
         var cpuTimer = Task.Run(async () =>
         {
             await Task.Delay(warmup);
-            cpuAtStart = _server.CpuSeconds();
+            cpuAtStart = _server.CpuSecondsByProcess();
         });
 
         var tasks = new List<Task>();
@@ -89,8 +89,9 @@ public sealed class Scenarios(BenchOptions options)
             tasks.Add(SendAsync(pair, sender, options.User(2 * pair + 1), clock, warmup, end, latencies[pair], completed, stop.Token));
         }
         await Task.Delay(end);
-        var cpu = _server.CpuSeconds() - cpuAtStart;
+        var cpuAtEnd = _server.CpuSecondsByProcess();
         await cpuTimer;
+        var cpuByProcess = cpuAtEnd.ToDictionary(p => p.Key, p => p.Value - cpuAtStart.GetValueOrDefault(p.Key));
         await stop.CancelAsync();
         await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
         await Task.WhenAll(tasks.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
@@ -103,7 +104,9 @@ public sealed class Scenarios(BenchOptions options)
             Label = options.Label, Scenario = $"roundtrip-w{options.Window}", Connections = options.Connections, Window = options.Window,
             Seconds = options.Seconds, RoundTripsPerSecond = roundTrips / options.Seconds,
             P50Ms = Percentiles.Of(all, 50), P99Ms = Percentiles.Of(all, 99), P999Ms = Percentiles.Of(all, 99.9),
-            ServerCpuMsPerRoundTrip = options.ServerPid is null || roundTrips == 0 ? null : 1000 * cpu / roundTrips,
+            ServerCpuMsPerRoundTrip = !_server.IsMeasured || roundTrips == 0 ? null : 1000 * cpuByProcess.Values.Sum() / roundTrips,
+            ServerCpuMsPerRoundTripByProcess = !_server.IsMeasured || roundTrips == 0 ? null
+                : cpuByProcess.ToDictionary(p => p.Key, p => 1000 * p.Value / roundTrips),
         };
     }
 
