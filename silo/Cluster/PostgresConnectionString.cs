@@ -13,6 +13,9 @@ public static class PostgresConnectionString
     /// </summary>
     public const int DefaultMaxPoolSize = 20;
 
+    /// <summary>Statements Npgsql prepares automatically per connection, when the connection string sets none.</summary>
+    public const int DefaultMaxAutoPrepare = 32;
+
     /// <exception cref="ArgumentException">not a valid Npgsql connection string</exception>
     public static string Normalize(string connectionString, string applicationName)
     {
@@ -22,6 +25,9 @@ public static class PostgresConnectionString
         if (string.IsNullOrEmpty(builder.Timezone)) builder.Timezone = "UTC";
         if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = applicationName;
         if (!SetsMaxPoolSize(connectionString)) builder.MaxPoolSize = DefaultMaxPoolSize;
+        // The same few statements run millions of times (mailbox rows, grain state, membership): prepared once per
+        // connection, PostgreSQL stops parsing and planning each of them again.
+        if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
         return builder.ConnectionString;
     }
 
