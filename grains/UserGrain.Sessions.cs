@@ -100,14 +100,22 @@ public sealed partial class UserGrain
     private List<SessionHandle> LiveSessions()
     {
         var sessions = state.State.Sessions;
-        if (sessions.Count > 0 && sessions.Any(s => gateways.IsGone(s.GatewayId)))
-        {
-            var gone = sessions.Where(s => gateways.IsGone(s.GatewayId)).ToArray();
-            sessions.RemoveAll(s => gone.Contains(s));
-            logger.LogInformation("{Udn}: sessions on gateways counted gone are offline", Udn);
-            RaiseOffline(gone);
-        }
+        if (!AnyOnGoneGateway(sessions)) return sessions;
+        var gone = sessions.Where(s => gateways.IsGone(s.GatewayId)).ToArray();
+        sessions.RemoveAll(s => gone.Contains(s));
+        logger.LogInformation("{Udn}: sessions on gateways counted gone are offline", Udn);
+        RaiseOffline(gone);
         return sessions;
+    }
+
+    /// <summary>A plain loop: this runs before every push, where a capturing lambda would allocate each time.</summary>
+    private bool AnyOnGoneGateway(List<SessionHandle> sessions)
+    {
+        foreach (var session in sessions)
+        {
+            if (gateways.IsGone(session.GatewayId)) return true;
+        }
+        return false;
     }
 
     public async Task ConfirmWrittenAsync(long[] seqs)
