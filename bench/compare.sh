@@ -5,7 +5,8 @@
 # running. Parameters (environment): N (connections of the round-trip scenario), LOGINS, IDLE (connections held idle),
 # RUN (seconds measured), WARMUP (seconds before), GROUP_SIZES (group sizes for the MMSS's fan-out scenario), ROUNDS
 # (group messages per size), UPLOADERS, FILES, FILE_MB (the MMSS's attachment scenario), ONLY (the servers to run, of
-# "mmss mmss-cluster forwarder prosody ejabberd", default all). A forwarder that only copies bytes runs the round trips
+# "mmss mmss-cluster forwarder prosody ejabberd", default all), PROFILE (default true: a CPU profile of the embedded
+# MMSS under the W=5 round trip, bench/PROFILE.md). A forwarder that only copies bytes runs the round trips
 # too: the driver's ceiling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,8 @@ UPLOADERS=${UPLOADERS:-4} FILES=${FILES:-4} FILE_MB=${FILE_MB:-25}
 USERS=$(( N > LOGINS ? (N > IDLE ? N : IDLE) : (LOGINS > IDLE ? LOGINS : IDLE) ))
 ALL_SERVERS="mmss mmss-cluster forwarder prosody ejabberd"
 ONLY=${ONLY:-$ALL_SERVERS}
+# A CPU profile of the embedded row (bench/PROFILE.md); PROFILE=false skips it.
+PROFILE=${PROFILE:-true}
 for server in $ONLY; do
   case " $ALL_SERVERS " in *" $server "*) ;; *) echo "ONLY: unknown server '$server' (known: $ALL_SERVERS)" >&2; exit 2 ;; esac
 done
@@ -101,6 +104,8 @@ run_scenarios() { # label port pid mode register
   bench --scenario roundtrip -n "$N" -w 5 --seconds "$RUN" "${common[@]}" --json "$results/$label-2-w5.json" >/dev/null
   bench --scenario roundtrip -n "$N" -w 1 --seconds "$RUN" "${common[@]}" --json "$results/$label-3-w1.json" >/dev/null
   bench --scenario idle -n "$IDLE" --seconds 5 "${common[@]}" --json "$results/$label-4-idle.json" >/dev/null
+  # What every real terminal holds: STARTTLS, then SCRAM-SHA-1.
+  bench --scenario idle -n "$IDLE" --tls true --mechanism SCRAM-SHA-1 --seconds 5 "${common[@]}" --json "$results/$label-4-idle-tls.json" >/dev/null
 }
 
 # Users b0..b(USERS-1) and the groups bgroupG with members b0..bG (b0 sends), for both MMSS rows.
@@ -127,6 +132,37 @@ wait_ready() { # url pid log seconds: until the health probe answers 200, unless
   echo "$1 not ready within $4 s; the end of $3:" >&2; tail -n 40 "$3" >&2; return 1
 }
 
+# The CPU-profile step: one more W=5 round-trip run of the embedded MMSS, sampled by the kernel (dotnet-trace
+# collect-linux, root only), its top inclusive frames written to bench/PROFILE.md beside RESULTS.md.
+profile_roundtrip() { # pid port
+  local pid=$1 port=$2 tools="$work/tools" trace="$work/mmss/roundtrip-w5.nettrace"
+  if [ ! -x "$tools/dotnet-trace" ] && ! dotnet tool install --tool-path "$tools" dotnet-trace >"$work/tools.log" 2>&1; then
+    echo "profile: dotnet-trace could not be installed (see $work/tools.log); no PROFILE.md" >&2; return 0
+  fi
+  echo "== profile (mmss, W=5)"
+  bench --scenario roundtrip -n "$N" -w 5 --seconds $((RUN + 6)) --port "$port" --domain localhost --server-pid "$pid" \
+    --label mmss-profiled --mode mmss --warmup "$WARMUP" --source-addresses "$SOURCES" --json "$work/profiled.json" >/dev/null &
+  local driver=$!
+  sleep $((WARMUP + 2))
+  if ! "$tools/dotnet-trace" collect-linux -p "$pid" --profile cpu-sampling --duration "00:00:00:$(printf '%02d' "$RUN")" -o "$trace" \
+      >"$work/trace.log" 2>&1; then
+    echo "profile: dotnet-trace collect-linux failed (root and a kernel with perf events are needed; see $work/trace.log)" >&2
+    wait "$driver" || true; return 0
+  fi
+  wait "$driver" || true
+  {
+    echo "# CPU profile of the embedded MMSS under the W=5 round trip"
+    echo
+    echo "\`bash bench/compare.sh\` (commit $(git rev-parse --short HEAD), $(date -u '+%Y-%m-%d %H:%M UTC')): N=$N pairs/2, W=5, sampled"
+    echo "for $RUN s by \`dotnet-trace collect-linux --profile cpu-sampling\` (kernel and user stacks), then"
+    echo "\`dotnet-trace report FILE topN --inclusive\`. Percentages are of the server's samples over the whole run."
+    echo
+    echo '```'
+    "$tools/dotnet-trace" report "$trace" topN --inclusive -n 60 2>&1 | cut -c1-160
+    echo '```'
+  } > bench/PROFILE.md
+}
+
 # --- the MMSS, embedded, durable storage on (SQLite synchronous=FULL), users from a seed file
 if wanted mmss; then
 mkdir -p "$work/mmss"
@@ -139,6 +175,7 @@ server_pid=$!
 wait_port 25280
 run_scenarios mmss $MMSS_PORT "$server_pid" mmss false
 mmss_only_scenarios mmss $MMSS_PORT "$server_pid" 25280
+[ "$PROFILE" = true ] && profile_roundtrip "$server_pid" $MMSS_PORT
 stop_server
 fi
 

@@ -31,7 +31,11 @@ public interface IUserGrain : IGrainWithStringKey
     [Orleans.Concurrency.ReadOnly]
     Task<bool> HasLiveSessionFromAsync(string address);
 
-    /// <summary>The gateway wrote these to the session (and, with XEP-0198, the terminal acknowledged them).</summary>
+    /// <summary>
+    /// The gateway wrote these to the session (and, with XEP-0198, the terminal acknowledged them). One-way: the gateway
+    /// waits for nothing, and a confirmation lost with a silo leaves the items stored, to be written again.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
     Task ConfirmWrittenAsync(long[] seqs);
 
     /// <summary>

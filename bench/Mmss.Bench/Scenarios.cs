@@ -39,7 +39,10 @@ public sealed class Scenarios(BenchOptions options)
         };
     }
 
-    /// <summary>Scenario 4: hold N authenticated connections; the server's memory per connection and its CPU at rest.</summary>
+    /// <summary>
+    /// Scenario 4: hold N authenticated connections (with --tls true: STARTTLS first, as real terminals do); the server's
+    /// memory per connection and its CPU at rest.
+    /// </summary>
     private async Task<BenchResult> IdleAsync()
     {
         var before = _server.MemoryBytes();
@@ -52,7 +55,7 @@ public sealed class Scenarios(BenchOptions options)
         await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
         return new BenchResult
         {
-            Label = options.Label, Scenario = "idle", Connections = options.Connections, Seconds = options.Seconds,
+            Label = options.Label, Scenario = options.Tls ? "idle-tls" : "idle", Connections = options.Connections, Seconds = options.Seconds,
             RssPerConnectionBytes = (after - before) / (double)options.Connections, IdleCpuPercent = 100 * cpu / options.Seconds,
         };
     }

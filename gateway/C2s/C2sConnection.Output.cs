@@ -10,8 +10,16 @@ namespace Mmss.Gateway.C2s;
 /// <summary>Everything the connection writes: stanzas, deliveries, the stream header and features.</summary>
 public sealed partial class C2sConnection
 {
-    // With stream management every stanza is rendered here first and kept until the client acknowledges it.
-    private readonly ArrayBufferWriter<byte> _scratch = new(1024);
+    // With stream management every stanza is rendered here first and kept until the client acknowledges it. Made on
+    // first use: most connections never enable stream management, and an idle one should hold no buffer.
+    private ArrayBufferWriter<byte>? _scratchBuffer;
+
+    private ArrayBufferWriter<byte> Scratch()
+    {
+        var scratch = _scratchBuffer ??= new ArrayBufferWriter<byte>(1024);
+        scratch.ResetWrittenCount();
+        return scratch;
+    }
 
     /// <summary>Writes a stanza under the write lock, counting and keeping it when stream management is on (XEP-0198 §4).</summary>
     private void WriteStanzaLocked(XmlElement element)
@@ -21,8 +29,7 @@ public sealed partial class C2sConnection
             XmlWriter.Write(_output, element, Namespaces.Client);
             return;
         }
-        _scratch.ResetWrittenCount();
-        XmlWriter.Write(_scratch, element, Namespaces.Client);
+        XmlWriter.Write(Scratch(), element, Namespaces.Client);
         CommitLocked(sm, confirmSeq: 0);
     }
 
@@ -36,14 +43,13 @@ public sealed partial class C2sConnection
             if (confirmSeq != 0) (confirmNow ??= []).Add(confirmSeq);
             return;
         }
-        _scratch.ResetWrittenCount();
-        DeliveryRenderer.Write(_scratch, delivery, session.Udn, session.Domain);
+        DeliveryRenderer.Write(Scratch(), delivery, session.Udn, session.Domain);
         CommitLocked(sm, confirmSeq);
     }
 
     private void CommitLocked(StreamManagement sm, long confirmSeq)
     {
-        var stanza = _scratch.WrittenSpan.ToArray();
+        var stanza = _scratchBuffer!.WrittenSpan.ToArray();
         _output.Write(stanza);
         sm.Sent(stanza, confirmSeq);
     }
@@ -85,8 +91,7 @@ public sealed partial class C2sConnection
             if (_outputClosed) return;
             if (Sm is { } sm)
             {
-                _scratch.ResetWrittenCount();
-                DeliveryRenderer.Write(_scratch, notice, Udn!, Domain);
+                DeliveryRenderer.Write(Scratch(), notice, Udn!, Domain);
                 CommitLocked(sm, confirmSeq: 0);
             }
             else DeliveryRenderer.Write(_output, notice, Udn!, Domain);

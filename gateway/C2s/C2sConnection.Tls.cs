@@ -32,7 +32,10 @@ public sealed partial class C2sConnection
                 ClientCertificateRequired = false,
             }, timeout.Token);
             _tls = tls;
-            _input = PipeReader.Create(tls, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true));
+            OpenSslIdleBuffers.TryRelease(tls, Log);
+            // Zero-byte reads: an idle connection holds no read buffer, neither here nor in SslStream, until bytes arrive.
+            _input = PipeReader.Create(tls, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true,
+                useZeroByteReads: true));
             _output = PipeWriter.Create(tls, new StreamPipeWriterOptions(leaveOpen: true));
             IsSecure = true;
             RestartStream();

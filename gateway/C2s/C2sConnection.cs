@@ -44,7 +44,8 @@ public sealed partial class C2sConnection
     private bool _handedOver;   // the session moved to a connection that resumed it
     private bool _sessionEnds;  // this connection's end also ends its session
 
-    public C2sConnection(ConnectionContext context, C2sServices services)
+    /// <param name="transportSecured">the transport below is already secure or trusted (XMPP over WebSocket, RFC 7395 §3.8: no STARTTLS)</param>
+    public C2sConnection(ConnectionContext context, C2sServices services, bool transportSecured = false)
     {
         _context = context;
         _services = services;
@@ -56,6 +57,7 @@ public sealed partial class C2sConnection
             ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
             : "unknown";
         Domain = services.Domains.Default;
+        IsSecure = transportSecured;
         ConnectedAt = LastReceivedAt = services.Time.GetTimestamp();
     }
 
@@ -181,6 +183,8 @@ public sealed partial class C2sConnection
                 await OpenStreamAsync(XmlParser.ParseStreamHeader(token, out var scope), scope);
                 return Next.Continue;
             case XmlTokenKind.StreamEnd:
+                // What the terminal sent before its close is answered before ours (a FAIL, say).
+                await DrainMessagesInFlightAsync();
                 await CloseGracefullyAsync();
                 return Next.Close;
         }
@@ -212,7 +216,7 @@ public sealed partial class C2sConnection
                 break;
             case "message":
                 RequireBound();
-                await _services.Messages.RouteAsync(this, stanza);
+                await RouteMessageAsync(stanza);
                 break;
             default:
                 throw new XmppStreamException(StreamErrorCondition.UnsupportedStanzaType, $"<{stanza.Name}/> is not a stanza");

@@ -29,6 +29,12 @@ public sealed class C2sOptions : IValidatableObject
     [Range(1, 10_000_000)]
     public int MaxConnections { get; set; } = 100_000;
 
+    /// <summary>
+    /// Messages of one connection being stored or routed at once; the connection reads on while fewer are in flight.
+    /// </summary>
+    [Range(1, 4096)]
+    public int MaxMessagesInFlight { get; set; } = 64;
+
     /// <summary>Time a new connection has to open its stream, authenticate and bind a resource.</summary>
     [Range(1, 3600)]
     public int LoginTimeoutSeconds { get; set; } = 60;

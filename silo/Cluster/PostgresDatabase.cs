@@ -256,7 +256,9 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
     private sealed class Write(string sql, Action<NpgsqlParameterCollection> bind, int approximateBytes)
     {
-        private readonly TaskCompletionSource<long?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed on the writer's thread: the callers are grains, whose continuations are queued to their activation
+        // (see SqliteDatabase), so a completion costs no thread wake-up of its own.
+        private readonly TaskCompletionSource<long?> _completion = new();
 
         public string Sql => sql;
         /// <summary>This write's statement in the batch last sent, to tell which write a server error names.</summary>

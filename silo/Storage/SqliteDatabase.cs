@@ -158,7 +158,10 @@ public sealed class SqliteDatabase : IAsyncDisposable
     {
         public string Sql => sql;
 
-        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed on the writer's thread without a hop of its own: the callers are grains, whose continuations go to
+        // their activation's queue rather than run here. Posting each completion to the thread pool first cost a
+        // thread wake-up per operation, four per MMS round trip.
+        private readonly TaskCompletionSource<T> _completion = new();
         private T? _result;
         private Exception? _error;
 

@@ -137,6 +137,13 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
             await Grains.GetGrain<IUserGrain>("b7").AnswerAsync(id, "2", "1");
             await Grains.GetGrain<IUserGrain>("a7").ConfirmWrittenAsync(
                 (await fixture.Mailbox.LoadAsync("a7")).Where(e => e.MessageId == id).Select(e => e.Seq).ToArray());
+            // The confirmation is one-way: its removal is counted once the notice's row is gone.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while ((await fixture.Mailbox.LoadAsync("a7")).Any(e => e.MessageId == id))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the notice of {id} was never removed after it was written");
+                await Task.Delay(10);
+            }
             return fixture.Storage.Writes - before;
         }
 
