@@ -6,7 +6,9 @@ namespace Mmss.Gateway.C2s;
 /// <summary>
 /// Messages are routed without holding up the read loop: storing an MMS waits for a durable commit, and a terminal with
 /// several MMS and answers in flight would otherwise get one of them stored per commit. The grain a message goes to
-/// receives this connection's calls in the order they were read, which is the only order the protocol needs.
+/// receives this connection's calls in the order they were read. Anything else the terminal sends (an iq, presence, the
+/// stream's end) waits for the messages before it, so what the terminal observes is in-order processing (RFC 6120
+/// §10.1): a ping answered means every MMS sent before it was stored or refused.
 /// </summary>
 public sealed partial class C2sConnection
 {

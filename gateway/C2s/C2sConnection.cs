@@ -209,10 +209,14 @@ public sealed partial class C2sConnection
         switch (stanza.Name)
         {
             case "iq":
+                // RFC 6120 §10.1, in-order processing: an answer (a ping's, say) tells the terminal that everything it
+                // sent before was handled, so the messages still being stored finish first.
+                await DrainMessagesInFlightAsync();
                 await HandleIqAsync(stanza);
                 break;
             case "presence":
                 RequireBound();
+                await DrainMessagesInFlightAsync();
                 break;
             case "message":
                 RequireBound();
