@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One command for the side-by-side benchmark: builds everything, then runs the MMSS (embedded mode, durable SQLite
-# storage), the MMSS as a cluster (1 silo + 1 gateway on PostgreSQL), Prosody 0.12 and ejabberd 23.01 one after the
-# other on loopback with identical parameters, and writes bench/RESULTS.md and bench/results.svg. Nothing is left
-# running. Parameters (environment): N (connections of the round-trip scenario), LOGINS, IDLE (connections held idle),
-# RUN (seconds measured), WARMUP (seconds before), GROUP_SIZES (group sizes for the MMSS's fan-out scenario), ROUNDS
-# (group messages per size), UPLOADERS, FILES, FILE_MB (the MMSS's attachment scenario), ONLY (the servers to run, of
-# "mmss mmss-cluster forwarder prosody ejabberd", default all), PROFILE (default true: a CPU profile of the embedded
-# MMSS under the W=5 round trip, bench/PROFILE.md). A forwarder that only copies bytes runs the round trips
-# too: the driver's ceiling.
+# storage), the MMSS as a cluster (1 silo + 1 gateway on PostgreSQL), two MMSS domains relaying to each other, Prosody
+# 0.12 and ejabberd 23.01 one after the other on loopback with identical parameters, and writes bench/RESULTS.md and
+# bench/results.svg. Nothing is left running. Parameters (environment): N (connections of the round-trip scenario),
+# LOGINS, IDLE (connections held idle), IDLE_TLS (idle connections over STARTTLS + SCRAM-SHA-1, default IDLE), RUN
+# (seconds measured), WARMUP (seconds before), GROUP_SIZES (group sizes for the MMSS's fan-out scenario), ROUNDS (group
+# messages per size), UPLOADERS, FILES, FILE_MB (the MMSS's attachment scenario), ONLY (the servers to run, of
+# "mmss mmss-cluster mmss-relay forwarder prosody ejabberd", default all; mmss-relay: two embedded MMSS domains, every
+# round trip relayed between them), PROFILE (default true: a CPU profile of the embedded MMSS under the W=5 round trip,
+# bench/PROFILE.md). A forwarder that only copies bytes runs the round trips too: the driver's ceiling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Thousands of idle connections need file descriptors; children (Prosody as its own user too) inherit this.
@@ -16,13 +17,16 @@ N=${N:-200}
 LOGINS=${LOGINS:-300}
 # One process may hold at most the hard descriptor limit; the server and the driver each hold IDLE sockets.
 IDLE=${IDLE:-$(( $(ulimit -Hn) > 20000 ? 19000 : $(ulimit -Hn) - 1000 ))}
+# Idle connections with STARTTLS + SCRAM-SHA-1 (what real terminals hold); 19,000 is the most this machine allows.
+IDLE_TLS=${IDLE_TLS:-$IDLE}
 RUN=${RUN:-10}
 WARMUP=${WARMUP:-4}
 GROUP_SIZES=${GROUP_SIZES:-100 1000}
 ROUNDS=${ROUNDS:-10}
 UPLOADERS=${UPLOADERS:-4} FILES=${FILES:-4} FILE_MB=${FILE_MB:-25}
 USERS=$(( N > LOGINS ? (N > IDLE ? N : IDLE) : (LOGINS > IDLE ? LOGINS : IDLE) ))
-ALL_SERVERS="mmss mmss-cluster forwarder prosody ejabberd"
+USERS=$(( USERS > IDLE_TLS ? USERS : IDLE_TLS ))
+ALL_SERVERS="mmss mmss-cluster mmss-relay forwarder prosody ejabberd"
 ONLY=${ONLY:-$ALL_SERVERS}
 # A CPU profile of the embedded row (bench/PROFILE.md); PROFILE=false skips it.
 PROFILE=${PROFILE:-true}
@@ -88,7 +92,10 @@ if [ ${#packages[@]} -gt 0 ]; then
 fi
 dotnet build Mmss.Orleans.sln -c Release --nologo -v quiet >/dev/null
 bench() { dotnet bench/Mmss.Bench/bin/Release/net10.0/Mmss.Bench.dll "$@"; }
-wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.2; done; echo "port $1 never opened" >&2; return 1; }
+wait_port() { # port [host]
+  for _ in $(seq 1 300); do (exec 3<>/dev/tcp/"${2:-127.0.0.1}"/"$1") 2>/dev/null && return 0; sleep 0.2; done
+  echo "port $1 never opened" >&2; return 1
+}
 
 run_scenarios() { # label port pid mode register
   local label=$1 port=$2 pid=$3 mode=$4 register=$5
@@ -105,7 +112,7 @@ run_scenarios() { # label port pid mode register
   bench --scenario roundtrip -n "$N" -w 1 --seconds "$RUN" "${common[@]}" --json "$results/$label-3-w1.json" >/dev/null
   bench --scenario idle -n "$IDLE" --seconds 5 "${common[@]}" --json "$results/$label-4-idle.json" >/dev/null
   # What every real terminal holds: STARTTLS, then SCRAM-SHA-1.
-  bench --scenario idle -n "$IDLE" --tls true --mechanism SCRAM-SHA-1 --seconds 5 "${common[@]}" --json "$results/$label-4-idle-tls.json" >/dev/null
+  bench --scenario idle -n "$IDLE_TLS" --tls true --mechanism SCRAM-SHA-1 --seconds 5 "${common[@]}" --json "$results/$label-4-idle-tls.json" >/dev/null
 }
 
 # Users b0..b(USERS-1) and the groups bgroupG with members b0..bG (b0 sends), for both MMSS rows.
@@ -177,6 +184,43 @@ run_scenarios mmss $MMSS_PORT "$server_pid" mmss false
 mmss_only_scenarios mmss $MMSS_PORT "$server_pid" 25280
 [ "$PROFILE" = true ] && profile_roundtrip "$server_pid" $MMSS_PORT
 stop_server
+fi
+
+# --- two embedded MMSS domains linked by server-to-server (127.0.0.2 home for 20000-29999, 127.0.0.3 for 30000-39999):
+# every sender at the first, every receiver at the second, so each MMS and each ACK crosses the link.
+if wanted mmss-relay; then
+relay="$work/mmss-relay"
+mkdir -p "$relay"
+relay_pids=()
+for side in a b; do
+  if [ $side = a ]; then me=127.0.0.2 peer=127.0.0.3 digit=2 peer_digit=3 base=25400 peer_base=25500
+  else me=127.0.0.3 peer=127.0.0.2 digit=3 peer_digit=2 base=25500 peer_base=25400; fi
+  python3 -c "import json; print(json.dumps({'users':[{'udn':f'$digit{i:04d}','password':'pw'} for i in range($N)]}))" > "$relay/seed-$side.json"
+  Mmss__DataDir="$relay/data-$side" Mmss__Domains__0=$me Mmss__C2s__BindAddress=$me Mmss__C2s__Port=$((base + 22)) \
+  Mmss__C2s__TlsPort=$((base + 23)) Mmss__Http__BindAddress=$me Mmss__Http__Port=$((base + 80)) Mmss__Orleans__SiloPort=$((base + 11)) \
+  Mmss__Orleans__GatewayPort=$((base + 30)) Mmss__C2s__AllowPlaintext=true Mmss__Admin__Token=bench Logging__LogLevel__Default=Warning \
+  Mmss__S2s__Enabled=true Mmss__S2s__BindAddress=$me Mmss__S2s__Port=$((base + 69)) Mmss__S2s__DialbackSecret=bench-$side \
+  Mmss__Peers__0__Domain=$peer Mmss__Peers__0__Address=$peer:$((peer_base + 69)) Mmss__Peers__0__HttpAddress=http://$peer:$((peer_base + 80))/ \
+  Mmss__Peers__0__Udns=${peer_digit}0000-${peer_digit}9999 Mmss__Peers__0__Secret=bench \
+  Mmss__Provisioning__SeedFile="$relay/seed-$side.json" DOTNET_GCgen0size=0x4000000 \
+  env Logging__LogLevel__Mmss.Gateway.Provisioning.SeedFileApplier=Information dotnet gateway/bin/Release/net10.0/Mmss.Gateway.dll \
+    > "$relay/log-$side" 2>&1 &
+  relay_pids+=($!)
+done
+server_pid="${relay_pids[0]}"
+wait_port 25422 127.0.0.2
+wait_port 25522 127.0.0.3
+# The users exist once both seed files are applied.
+for _ in $(seq 1 600); do [ "$(grep -l "applied:" "$relay/log-a" "$relay/log-b" 2>/dev/null | wc -l)" = 2 ] && break; sleep 0.2; done
+echo "== mmss-relay"
+for w in 5 1; do
+  bench --scenario roundtrip -n "$N" -w $w --seconds "$RUN" --host 127.0.0.2 --port 25422 --domain 127.0.0.2 --users 2 --user-digits 4 \
+    --peer-host 127.0.0.3 --peer-port 25522 --peer-domain 127.0.0.3 --peer-users 3 --server-pid "$(IFS=,; echo "${relay_pids[*]}")" \
+    --label mmss-relay --mode mmss --warmup "$WARMUP" --source-addresses "$SOURCES" --json "$results/mmss-relay-$((w == 5 ? 2 : 3))-w$w.json" >/dev/null
+done
+stop_pid "${relay_pids[0]}" TERM 30
+stop_pid "${relay_pids[1]}" TERM 30
+server_pid=""
 fi
 
 # --- the MMSS as a cluster: PostgreSQL, 1 silo, 1 gateway (an Orleans client of the silo), all on loopback

@@ -2,8 +2,11 @@ using Microsoft.Extensions.Options;
 using Mmss.Gateway.Attachments;
 using Mmss.Gateway.C2s;
 using Mmss.Gateway.Configuration;
+using Mmss.Gateway.DispatchConsole;
 using Mmss.Gateway.Hosting;
 using Mmss.Gateway.Provisioning;
+using Mmss.Gateway.Relay;
+using Mmss.Gateway.WebSocket;
 using Mmss.Silo;
 
 // Embedded mode (default): one process hosts the Orleans silo and the gateway; nothing else is needed.
@@ -40,6 +43,8 @@ builder.Services.AddSingleton<SeedFileApplier>();
 builder.Services.AddHostedService<SeedFileHostedService>();
 builder.Services.AddC2s();
 builder.Services.AddAttachments(dataDirectory);
+builder.Services.AddMmssRelay(builder.Configuration);
+builder.Services.AddXmppWebSocket();
 builder.WebHost.ConfigureKestrel((context, kestrel) => kestrel.ConfigureMmssListeners(context.Configuration));
 // A stop first turns readiness off, waits the drain delay and closes every stream: give it the time it needs.
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(
@@ -56,4 +61,6 @@ app.Logger.LogInformation("Serving domains {Domains} (default {Default}); {Mode}
 app.MapHealthEndpoints();
 app.MapAdminEndpoints();
 app.MapAttachmentEndpoints();
+app.MapXmppWebSocket();
+app.MapConsole();
 await app.RunAsync();

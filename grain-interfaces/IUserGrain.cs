@@ -62,6 +62,13 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>An ordinary message for this user; false when the user does not exist.</summary>
     Task<bool> DeliverPlainAsync(PlainMessage message);
 
+    /// <summary>
+    /// The answer to an MMS this user sent to a user of another domain, relayed back by that domain's MMSS: stored and
+    /// written as the notice from ACK/FAIL (spec 7.5.2), exactly as a local recipient's answer.
+    /// </summary>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task ReceiveAnswerAsync(string messageId, string msgType, string? returnCode);
+
     /// <summary>Drops what is past its TTL; expired MMS are reported to their originators.</summary>
     Task ExpireAsync();
 }

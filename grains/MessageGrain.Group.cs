@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Mmss.GrainInterfaces;
+using Mmss.GrainInterfaces.Peers;
 
 namespace Mmss.Grains;
 
@@ -39,7 +40,7 @@ public sealed partial class MessageGrain
 
         // spec 6.5.2: each copy names its group; MsgGroup is added when the sender left it out.
         IReadOnlyList<KeyValuePair<string, string>>? added = submission.MsgGroup is null ? [new("MsgGroup", group.Gdn)] : null;
-        var accepted = await Task.WhenAll(members.Select(m => GrainFactory.User(m).AcceptMmsAsync(Sender, submission, expiresAt, added)));
+        var accepted = await Task.WhenAll(members.Select(m => AcceptCopyAsync(m, submission, group.Gdn, expiresAt, added)));
         var offline = members.Where((_, i) => accepted[i] == MmsAcceptance.StoredOffline).ToList();
         _offline = [.. offline];
 
@@ -58,6 +59,18 @@ public sealed partial class MessageGrain
         if (!state.State.Aggregated && SettledWithOfflineMembers()) await AggregateIfOwedAsync(windowClosed: false);
         logger.LogInformation("Group MMS {MessageId} from {Sender} to {Group}: {Count} copies stored", MessageId, Sender, group.Gdn, members.Count - unknown.Length);
         return SubmitOutcome.Stored($"stored for {members.Count - unknown.Length} members of {group.Gdn}");
+    }
+
+    /// <summary>
+    /// A member's copy: stored in the member's mailbox here, or queued for the member's home MMSS (seed 6.5.4), whose
+    /// answer comes back like a local member's; until then the member counts as online and unanswered.
+    /// </summary>
+    private async Task<MmsAcceptance> AcceptCopyAsync(string member, MmsSubmission submission, string gdn, DateTimeOffset expiresAt,
+        IReadOnlyList<KeyValuePair<string, string>>? added)
+    {
+        if (peers.FindByUdn(member) is not { } peer) return await GrainFactory.User(member).AcceptMmsAsync(Sender, submission, expiresAt, added);
+        var outcome = await GrainFactory.GetGrain<IPeerLinkGrain>(peer.Domain).RelayMmsAsync(submission with { Recipient = member }, gdn);
+        return outcome.Accepted ? MmsAcceptance.Online : MmsAcceptance.Unknown;
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mmss.GrainInterfaces;
+using Mmss.GrainInterfaces.Peers;
+using Mmss.Grains.Relay;
 using Mmss.Grains.Events;
 
 namespace Mmss.Grains;
@@ -18,6 +20,7 @@ public sealed partial class MessageGrain(
     IOptions<MailboxOptions> options,
     TimeProvider time,
     IMmssEvents events,
+    PeerTable peers,
     ILogger<MessageGrain> logger) : Grain, IMessageGrain
 {
     // AnswerAsync interleaves; every change of the persisted state goes through this gate so writes never overlap.
@@ -118,9 +121,19 @@ public sealed partial class MessageGrain(
         }
     }
 
+    /// <summary>The answer (for a group: the aggregated one) to the sender, here or at its home MMSS.</summary>
     private Task NotifySenderAsync(string msgType, string? returnCode) =>
-        GrainFactory.User(Sender).RelayAnswerAsync(MessageId, msgType, returnCode, time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
+        AnswerRoute.ToOriginatorAsync(GrainFactory, peers, Sender, MessageId, state.State.Recipient ?? "", msgType, returnCode, group: null,
+            time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
 
-    private Task NotifySenderAsync(string from, IReadOnlyList<KeyValuePair<string, string>> properties) =>
-        GrainFactory.User(Sender).NotifyAsync(MessageId, from, properties, time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
+    private Task NotifySenderAsync(string from, IReadOnlyList<KeyValuePair<string, string>> properties)
+    {
+        if (peers.FindByUdn(Sender) is not null)
+        {
+            // Reports (MsgType 101) stay within the domain: the relay carries MMS and their answers only.
+            logger.LogInformation("Group MMS {MessageId}: no report for {Sender}, a user of another domain", MessageId, Sender);
+            return Task.CompletedTask;
+        }
+        return GrainFactory.User(Sender).NotifyAsync(MessageId, from, properties, time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
+    }
 }

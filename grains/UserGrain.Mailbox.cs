@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Mmss.GrainInterfaces;
+using Mmss.Grains.Relay;
 
 namespace Mmss.Grains;
 
@@ -79,8 +80,10 @@ public sealed partial class UserGrain
             return SubmitOutcome.Stored("duplicate of a stored message");
         }
         var expiresAt = time.GetUtcNow().AddSeconds(options.Value.TtlSeconds);
+        // An MMS from another domain's user that is a copy of a group MMS there: its answer goes back marked with the group.
+        var remoteGroup = submission.MsgGroup is not null && peers.FindByUdn(submission.Sender) is not null ? submission.MsgGroup : null;
         await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, submission.Sender, submission.StanzaType,
-            submission.Payload, null, expiresAt, Answered: false, Direct: true, ContentHash: hash), submitted: true);
+            submission.Payload, null, expiresAt, Answered: false, Direct: true, ContentHash: hash, Group: remoteGroup), submitted: true);
         return SubmitOutcome.Stored("stored for the recipient");
     }
 
@@ -133,10 +136,15 @@ public sealed partial class UserGrain
     }
 
     private Task NotifyOriginatorAsync(MailboxEntry mms, string msgType, string? returnCode) =>
-        GrainFactory.User(mms.From).RelayAnswerAsync(mms.MessageId, msgType, returnCode, time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
+        AnswerRoute.ToOriginatorAsync(GrainFactory, peers, mms.From, mms.MessageId, Udn, msgType, returnCode, mms.Group,
+            time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
 
     public Task NotifyAsync(string messageId, string from, IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt) =>
         AppendAsync(new MailboxEntry(0, DeliveryKind.Notice, messageId, from, "chat", null, properties, expiresAt, Answered: false));
+
+    public Task ReceiveAnswerAsync(string messageId, string msgType, string? returnCode) =>
+        NotifyAsync(messageId, MmsRules.NoticeSender(msgType), MmsRules.NoticeProperties(msgType, returnCode),
+            time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
 
     public async Task<bool> DeliverPlainAsync(PlainMessage message)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mmss.GrainInterfaces;
+using Mmss.GrainInterfaces.Peers;
 using Mmss.Grains.Events;
 
 namespace Mmss.Grains;
@@ -17,6 +18,7 @@ public sealed partial class UserGrain(
     IOptions<MailboxOptions> options,
     TimeProvider time,
     IMmssEvents events,
+    PeerTable peers,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     private string Udn => this.GetPrimaryKeyString();

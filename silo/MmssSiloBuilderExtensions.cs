@@ -1,3 +1,4 @@
+using Mmss.Silo.Relay;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -70,6 +71,7 @@ public static class MmssSiloBuilderExtensions
     public static ISiloBuilder AddMmssGrainServices(this ISiloBuilder silo)
     {
         silo.Services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        silo.Services.AddMmssPeers(silo.Configuration);
         silo.Services.TryAddSingleton(TimeProvider.System);
         // Events are off unless UseMmssEmbedded/UseMmssCluster enabled them (Mmss:Mqtt) before this.
         silo.Services.TryAddSingleton<IMmssEvents>(NullMmssEvents.Instance);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the tests need, runs every test project, and ends with
-# one line "N passed, M failed". `bash tests/run.sh --fast` runs the unit and grain tests only (no server, no installs).
+# one line "N passed, M failed". `bash tests/run.sh --fast` runs the unit and grain tests only (no server, no installs,
+# no fuzzing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,8 @@ install_prerequisites() {
   local packages=()
   /usr/bin/python3 -c "import slixmpp" >/dev/null 2>&1 || packages+=(python3-slixmpp)
   command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+  # Debian's Chromium for the console's browser tests (Playwright's own browser download is not reachable here).
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
   # PostgreSQL 15: the tests run initdb and postgres themselves (tests/Shared/PostgresServer.cs), a fresh server per run.
   local new_postgres=false
   if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
@@ -57,11 +60,25 @@ PY
   fi
 }
 
+# The console's tests: playwright-core, which drives Debian's Chromium (ConsoleBrowser_Tests), and the console's own
+# build tools, esbuild and @xmpp/client (ConsoleBundle_Tests checks the committed bundle against its sources).
+# Each of the two is reinstalled only when its own lock file changed since the last reinstall.
+install_console_tools() {
+  local dir
+  for dir in tests/console gateway/Console; do
+    if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.mmss-installed-lock"; then
+      npm ci --no-audit --no-fund --loglevel=error --prefix "$dir" >/dev/null
+      cp "$dir/package-lock.json" "$dir/node_modules/.mmss-installed-lock"
+    fi
+  done
+}
+
 if $fast; then
   projects=(tests/Mmss.Protocol.Tests tests/Mmss.Grains.Tests)
 else
   install_prerequisites
   install_chart_tools
+  install_console_tools
   projects=(tests/Mmss.Protocol.Tests tests/Mmss.Grains.Tests tests/Mmss.Integration.Tests)
 fi
 
@@ -72,13 +89,20 @@ status=0
 for project in "${projects[@]}"; do
   dotnet test "$project" -c Release --no-build --nologo 2>&1 | tee -a "$log" || status=1
 done
+reports=${#projects[@]}
+# The short fuzz run (tests/fuzz/README.md, README "Reliability"): MMSS_FUZZ_SECONDS per target, 20 by default.
+# Its last line has the format of dotnet test's: each target that ran clean counts as one passed, a crash as one failed.
+if ! $fast; then
+  bash tests/fuzz/run.sh "${MMSS_FUZZ_SECONDS:-20}" --no-build 2>&1 | tee -a "$log" || status=1
+  reports=$((reports + 1))
+fi
 
 passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 summaries=$(grep -Ec '^(Passed|Failed)! ' "$log" || true)
 rm -f "$log"
-if [ "$summaries" -ne "${#projects[@]}" ]; then
-  echo "a test project did not report its results" >&2
+if [ "$summaries" -ne "$reports" ]; then
+  echo "a test project or the fuzz run did not report its results" >&2
   status=1
 fi
 echo "$passed passed, $failed failed"

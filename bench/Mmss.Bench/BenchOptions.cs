@@ -43,6 +43,18 @@ public sealed class BenchOptions
     public int HttpPort { get; private set; } = 8080;
     public int FileMegabytes { get; private set; } = 10;
     public int Files { get; private set; } = 4;
+    /// <summary>Users are the prefix and their index zero-padded to this many digits (0: not padded): numeric UDNs in a range.</summary>
+    public int UserDigits { get; private set; }
+    /// <summary>
+    /// The relayed round trip: receivers log in at this second MMSS (another domain, in the first one's peer table), as
+    /// <see cref="PeerUserPrefix"/> users; senders address them in their own domain, as terminals do.
+    /// </summary>
+    public string? PeerHost { get; private set; }
+    public int PeerPort { get; private set; } = 5222;
+    public string PeerDomain { get; private set; } = "";
+    public string PeerUserPrefix { get; private set; } = "c";
+
+    public bool Relayed => PeerHost is not null;
 
     public static BenchOptions Parse(string[] args)
     {
@@ -81,6 +93,11 @@ public sealed class BenchOptions
                 case "--http-port": o.HttpPort = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--file-mb": o.FileMegabytes = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--files": o.Files = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--user-digits": o.UserDigits = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--peer-host": o.PeerHost = value; break;
+                case "--peer-port": o.PeerPort = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--peer-domain": o.PeerDomain = value; break;
+                case "--peer-users": o.PeerUserPrefix = value; break;
                 case "--source-addresses":
                     o.SourceAddresses = value.Split(',').Select(IPAddress.Parse).ToArray();
                     break;
@@ -90,5 +107,10 @@ public sealed class BenchOptions
         return o;
     }
 
-    public string User(int index) => $"{UserPrefix}{index}";
+    public string User(int index) => UserPrefix + Number(index);
+
+    /// <summary>A receiver of the relayed round trip, a user of the peer MMSS.</summary>
+    public string PeerUser(int index) => PeerUserPrefix + Number(index);
+
+    private string Number(int index) => index.ToString(UserDigits > 0 ? "D" + UserDigits : "D", CultureInfo.InvariantCulture);
 }

@@ -66,7 +66,9 @@ public sealed class Scenarios(BenchOptions options)
     /// </summary>
     private async Task<BenchResult> RoundTripAsync()
     {
-        var (clients, _) = await _terminals.LoginAllAsync(options.Connections);
+        var clients = options.Relayed
+            ? await _terminals.LoginPairsAcrossDomainsAsync(options.Connections)
+            : (await _terminals.LoginAllAsync(options.Connections)).Clients;
         var pairs = options.Connections / 2;
         var stop = new CancellationTokenSource();
         var clock = Stopwatch.StartNew();
@@ -89,7 +91,8 @@ public sealed class Scenarios(BenchOptions options)
             var sender = clients[2 * pair];
             var receiver = clients[2 * pair + 1];
             tasks.Add(AnswerAsync(receiver, options.User(2 * pair), stop.Token));
-            tasks.Add(SendAsync(pair, sender, options.User(2 * pair + 1), clock, warmup, end, latencies[pair], completed, stop.Token));
+            var receiverUser = options.Relayed ? options.PeerUser(2 * pair + 1) : options.User(2 * pair + 1);
+            tasks.Add(SendAsync(pair, sender, receiverUser, clock, warmup, end, latencies[pair], completed, stop.Token));
         }
         await Task.Delay(end);
         var cpuAtEnd = _server.CpuSecondsByProcess();
@@ -104,7 +107,7 @@ public sealed class Scenarios(BenchOptions options)
         var roundTrips = completed.Sum();
         return new BenchResult
         {
-            Label = options.Label, Scenario = $"roundtrip-w{options.Window}", Connections = options.Connections, Window = options.Window,
+            Label = options.Label, Scenario = options.Relayed ? $"relayed-roundtrip-w{options.Window}" : $"roundtrip-w{options.Window}", Connections = options.Connections, Window = options.Window,
             Seconds = options.Seconds, RoundTripsPerSecond = roundTrips / options.Seconds,
             P50Ms = Percentiles.Of(all, 50), P99Ms = Percentiles.Of(all, 99), P999Ms = Percentiles.Of(all, 99.9),
             ServerCpuMsPerRoundTrip = !_server.IsMeasured || roundTrips == 0 ? null : 1000 * cpuByProcess.Values.Sum() / roundTrips,
@@ -164,7 +167,7 @@ public sealed class Scenarios(BenchOptions options)
                 if (message is null) return;
                 if (message.Name != "message" || message.Attribute("id") is not { } id) continue;
                 await receiver.SendRawAsync(options.Mode == "mmss"
-                    ? BenchStanzas.Ack(id, options.Domain)
+                    ? BenchStanzas.Ack(id, options.Relayed ? options.PeerDomain : options.Domain)
                     : $"<message id='{id}' to='{sender}@{options.Domain}' type='chat'><body>ack</body></message>");
             }
         }

@@ -18,11 +18,23 @@ public sealed class Terminals(BenchOptions options)
         _ => new PlainClient(user, options.Password),
     };
 
-    public async Task<XmppClient> LoginAsync(string user)
+    public async Task<XmppClient> LoginAsync(string user, bool atPeer = false)
     {
         var source = options.SourceAddresses[Interlocked.Increment(ref _next) % options.SourceAddresses.Count];
-        return await XmppClient.LoginAsync(options.Host, options.Port, options.Domain, Mechanism(user), "bench",
-            useStartTls: options.Tls, localAddress: source);
+        return atPeer
+            ? await XmppClient.LoginAsync(options.PeerHost!, options.PeerPort, options.PeerDomain, Mechanism(user), "bench",
+                useStartTls: options.Tls, localAddress: source)
+            : await XmppClient.LoginAsync(options.Host, options.Port, options.Domain, Mechanism(user), "bench",
+                useStartTls: options.Tls, localAddress: source);
+    }
+
+    /// <summary>The relayed round trip's terminals: senders (even indices) here, receivers (odd) at the peer MMSS.</summary>
+    public async Task<XmppClient[]> LoginPairsAcrossDomainsAsync(int count)
+    {
+        var clients = new XmppClient[count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = options.LoginConcurrency },
+            async (i, _) => clients[i] = i % 2 == 0 ? await LoginAsync(options.User(i)) : await LoginAsync(options.PeerUser(i), atPeer: true));
+        return clients;
     }
 
     /// <summary>Logs every user in with bounded concurrency; returns the clients and each login's duration in ms.</summary>

@@ -1,8 +1,10 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Mmss.Gateway.C2s;
 using Mmss.GrainInterfaces;
+using Mmss.GrainInterfaces.Peers;
 using Mmss.Protocol.Sasl;
 
 namespace Mmss.Gateway.Attachments;
@@ -12,7 +14,7 @@ namespace Mmss.Gateway.Attachments;
 /// of an allowed UDN, or HTTP Basic credentials of one, as the configured policy permits.
 /// </summary>
 public sealed class AttachmentAccessCheck(IOptions<AttachmentOptions> options, ConnectionTracker connections, CredentialStore credentials,
-    IGrainFactory grains)
+    IGrainFactory grains, PeerTable peers)
 {
     /// <summary>Null when the request may act as one of <paramref name="allowed"/>, else why not.</summary>
     public async Task<string?> RefusalAsync(HttpContext http, IReadOnlyCollection<string> allowed)
@@ -21,6 +23,8 @@ public sealed class AttachmentAccessCheck(IOptions<AttachmentOptions> options, C
         if (policy == "Open") return null;
         if (TryBasic(http, out var udn, out var password))
         {
+            // A peer MMSS handing over a relayed MMS's attachments (seed 6.5), for its own users only.
+            if (peers.FindByDomain(udn) is { } peer) return PeerRefusal(peer, password, allowed);
             if (!allowed.Contains(udn)) return $"{udn} may not access this message's attachments";
             var stored = await credentials.LookupAsync(udn);
             return stored is not null && stored.Username == udn && SaslCredentialDeriver.Verify(stored, password)
@@ -32,6 +36,16 @@ public sealed class AttachmentAccessCheck(IOptions<AttachmentOptions> options, C
         if (address is null) return "the request's source address is unknown";
         if (HasLocalSession(allowed, address) || await HasSessionInClusterAsync(allowed, address)) return null;
         return $"no live XMPP session of {string.Join(" or ", allowed.Take(3))}{(allowed.Count > 3 ? " ..." : "")} from {address}";
+    }
+
+    private static string? PeerRefusal(Peer peer, string secret, IReadOnlyCollection<string> allowed)
+    {
+        if (peer.Secret.Length == 0 ||
+            !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(peer.Secret), Encoding.UTF8.GetBytes(secret)))
+        {
+            return $"wrong credentials for peer {peer.Domain}";
+        }
+        return allowed.Any(peer.Udns.Contains) ? null : $"peer {peer.Domain} may act only for its own users";
     }
 
     /// <summary>This gateway's own connections: no grain call when the terminal's stream and its HTTP request meet here.</summary>

@@ -13,6 +13,7 @@ namespace Mmss.Gateway.Attachments;
 public static class AttachmentEndpoints
 {
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();
+    private static readonly string? MultipartReaderAssembly = typeof(MultipartReader).Assembly.GetName().Name;
 
     public static void MapAttachmentEndpoints(this IEndpointRouteBuilder app)
     {
@@ -42,7 +43,8 @@ public static class AttachmentEndpoints
                     !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
                     throw new AttachmentRefusedException(AttachmentFailure.BadRequest, "every part needs Content-Disposition: form-data");
                 var name = disposition.Name.Value ?? "";
-                if (!disposition.IsFileDisposition())
+                var (isFile, fileName) = FilePart(disposition);
+                if (!isFile)
                 {
                     if (fields.Count >= 16) throw new AttachmentRefusedException(AttachmentFailure.BadRequest, "too many form fields");
                     fields[name] = await ReadFieldAsync(section.Body, http.RequestAborted);
@@ -59,7 +61,6 @@ public static class AttachmentEndpoints
                     if (await access.RefusalAsync(http, [userId!]) is { } refusal) throw new AttachmentRefusedException(AttachmentFailure.NotAllowed, refusal);
                     authorised = true;
                 }
-                var fileName = disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
                 if (AttachmentNamesRules.ValidateFileName(fileName) is { } badName) throw new AttachmentRefusedException(AttachmentFailure.BadRequest, badName);
                 if (stored.Count >= limits.MaxFilesPerMessage)
                     throw new AttachmentRefusedException(AttachmentFailure.TooManyFiles, $"a message may have at most {limits.MaxFilesPerMessage} files");
@@ -141,9 +142,29 @@ public static class AttachmentEndpoints
         AttachmentRefusedException refused => refused,
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => new(AttachmentFailure.RequestTooLarge, "the request is too large"),
         BadHttpRequestException or InvalidDataException => new(AttachmentFailure.BadRequest, "malformed multipart body: " + e.Message),
+        // The multipart reader throws a bare IOException when the body ends before the closing boundary (found by tests/fuzz).
+        // Only its own: an IOException of the store (a full disk) is not the client's fault.
+        IOException when e.Source == MultipartReaderAssembly => new(AttachmentFailure.BadRequest, "malformed multipart body: " + e.Message),
         AttachmentStoreUnavailableException => new(AttachmentFailure.StoreUnavailable, "attachment storage is unavailable; try again later"),
         _ => null,
     };
+
+    /// <summary>
+    /// Whether the part is a file, and its name (RFC 6266: filename* before filename). Microsoft.Net.Http.Headers throws
+    /// ArgumentNullException for a "filename*" without a value (found by tests/fuzz): a malformed part, not a server error.
+    /// </summary>
+    private static (bool IsFile, string? FileName) FilePart(ContentDispositionHeaderValue disposition)
+    {
+        try
+        {
+            if (!disposition.IsFileDisposition()) return (false, null);
+            return (true, disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value);
+        }
+        catch (ArgumentException e)
+        {
+            throw new AttachmentRefusedException(AttachmentFailure.BadRequest, "malformed Content-Disposition: " + e.Message);
+        }
+    }
 
     private static bool IsFilePart(string name) =>
         (name.StartsWith("attatchment-", StringComparison.Ordinal) || name.StartsWith("attachment-", StringComparison.Ordinal)) &&

@@ -22,35 +22,35 @@ public sealed partial class C2sConnection
     }
 
     /// <summary>Writes a stanza under the write lock, counting and keeping it when stream management is on (XEP-0198 §4).</summary>
-    private void WriteStanzaLocked(XmlElement element)
+    private void WriteStanzaLocked(IBufferWriter<byte> output, XmlElement element)
     {
         if (Sm is not { } sm)
         {
-            XmlWriter.Write(_output, element, Namespaces.Client);
+            XmlWriter.Write(output, element, Namespaces.Client);
             return;
         }
         XmlWriter.Write(Scratch(), element, Namespaces.Client);
-        CommitLocked(sm, confirmSeq: 0);
+        CommitLocked(output, sm, confirmSeq: 0);
     }
 
-    private void WriteDeliveryLocked(Delivery delivery, C2sSession session, ref List<long>? confirmNow)
+    private void WriteDeliveryLocked(IBufferWriter<byte> output, Delivery delivery, C2sSession session, ref List<long>? confirmNow)
     {
         // An MMS stays stored until the terminal's ACK/FAIL; the rest is done once written, or once acknowledged.
         var confirmSeq = delivery.Kind == DeliveryKind.Mms ? 0 : delivery.Seq;
         if (session.StreamManagement is not { } sm)
         {
-            DeliveryRenderer.Write(_output, delivery, session.Udn, session.Domain);
+            DeliveryRenderer.Write(output, delivery, session.Udn, session.Domain);
             if (confirmSeq != 0) (confirmNow ??= []).Add(confirmSeq);
             return;
         }
         DeliveryRenderer.Write(Scratch(), delivery, session.Udn, session.Domain);
-        CommitLocked(sm, confirmSeq);
+        CommitLocked(output, sm, confirmSeq);
     }
 
-    private void CommitLocked(StreamManagement sm, long confirmSeq)
+    private void CommitLocked(IBufferWriter<byte> output, StreamManagement sm, long confirmSeq)
     {
         var stanza = _scratchBuffer!.WrittenSpan.ToArray();
-        _output.Write(stanza);
+        output.Write(stanza);
         sm.Sent(stanza, confirmSeq);
     }
 
@@ -60,17 +60,12 @@ public sealed partial class C2sConnection
         List<long>? written = null;
         try
         {
-            await _writeLock.WaitAsync();
-            try
+            using (var output = await _core.AcquireOutputAsync())
             {
-                if (_outputClosed) return;
-                foreach (var delivery in deliveries) WriteDeliveryLocked(delivery, session, ref written);
-                if (session.StreamManagement is not null) _output.Write(StreamManagementRequest);
-                await _output.FlushAsync();
-            }
-            finally
-            {
-                _writeLock.Release();
+                if (output.IsClosed) return;
+                foreach (var delivery in deliveries) WriteDeliveryLocked(output.Writer, delivery, session, ref written);
+                if (session.StreamManagement is not null) output.Writer.Write(StreamManagementRequest);
+                await output.FlushAsync();
             }
             if (written is not null) await session.ConfirmWrittenAsync(written.ToArray());
         }
@@ -85,22 +80,15 @@ public sealed partial class C2sConnection
     {
         var notice = new Delivery(0, DeliveryKind.Notice, messageId, "FAIL", "chat", null,
             [new("MsgType", "3"), new("ReturnCode", failCode.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
-        await _writeLock.WaitAsync();
-        try
+        using var output = await _core.AcquireOutputAsync();
+        if (output.IsClosed) return;
+        if (Sm is { } sm)
         {
-            if (_outputClosed) return;
-            if (Sm is { } sm)
-            {
-                DeliveryRenderer.Write(Scratch(), notice, Udn!, Domain);
-                CommitLocked(sm, confirmSeq: 0);
-            }
-            else DeliveryRenderer.Write(_output, notice, Udn!, Domain);
-            await _output.FlushAsync();
+            DeliveryRenderer.Write(Scratch(), notice, Udn!, Domain);
+            CommitLocked(output.Writer, sm, confirmSeq: 0);
         }
-        finally
-        {
-            _writeLock.Release();
-        }
+        else DeliveryRenderer.Write(output.Writer, notice, Udn!, Domain);
+        await output.FlushAsync();
     }
 
     /// <summary>XEP-0199 ping from the server to an idle terminal (spec 7.3).</summary>
@@ -118,74 +106,26 @@ public sealed partial class C2sConnection
 
     public async ValueTask SendAsync(XmlElement element)
     {
-        await _writeLock.WaitAsync();
-        try
-        {
-            if (_outputClosed) return;
-            WriteStanzaLocked(element);
-            await _output.FlushAsync();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        using var output = await _core.AcquireOutputAsync();
+        if (output.IsClosed) return;
+        WriteStanzaLocked(output.Writer, element);
+        await output.FlushAsync();
     }
 
     /// <summary>Writes a non-stanza element (SASL, stream management): never counted, never kept.</summary>
-    private async ValueTask SendNonzaAsync(XmlElement element)
-    {
-        await _writeLock.WaitAsync();
-        try
-        {
-            if (_outputClosed) return;
-            XmlWriter.Write(_output, element, Namespaces.Client);
-            await _output.FlushAsync();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    private async ValueTask SendNonzaAsync(XmlElement element) => await _core.SendAsync(element);
 
-    private async ValueTask WriteRawAsync(byte[] bytes, bool closeAfter = false)
-    {
-        await _writeLock.WaitAsync();
-        try
-        {
-            if (_outputClosed) return;
-            await _output.WriteAsync(bytes);
-            if (closeAfter) _outputClosed = true;
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    private ValueTask WriteHeaderAsync() => _core.SendHeaderAsync();
 
-    private async ValueTask WriteHeaderAsync()
+    /// <summary>Our stream header, written by the core once per stream (and before a stream error that comes first).</summary>
+    private void WriteHeader(IBufferWriter<byte> output)
     {
-        await _writeLock.WaitAsync();
-        try
-        {
-            if (_outputClosed || _headerSent) return;
-            WriteHeaderLocked();
-            await _output.FlushAsync();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    private void WriteHeaderLocked()
-    {
-        _headerSent = true;
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        XmlWriter.WriteRaw(_output, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='"u8);
-        XmlWriter.WriteString(_output, id);
-        XmlWriter.WriteRaw(_output, "' from='"u8);
-        XmlWriter.WriteEscaped(_output, Domain, escapeQuotes: true);
-        XmlWriter.WriteRaw(_output, "' version='1.0' xml:lang='en'>"u8);
+        XmlWriter.WriteRaw(output, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='"u8);
+        XmlWriter.WriteString(output, id);
+        XmlWriter.WriteRaw(output, "' from='"u8);
+        XmlWriter.WriteEscaped(output, Domain, escapeQuotes: true);
+        XmlWriter.WriteRaw(output, "' version='1.0' xml:lang='en'>"u8);
     }
 
     private async ValueTask WriteFeaturesAsync()
@@ -214,18 +154,11 @@ public sealed partial class C2sConnection
             features.Add(session);
             features.Add(new XmlElement("sm", Namespaces.StreamManagement));
         }
-        await _writeLock.WaitAsync();
-        try
+        await _core.WriteAsync(features, static (output, features) =>
         {
-            if (_outputClosed) return;
-            XmlWriter.WriteRaw(_output, "<stream:features>"u8);
-            foreach (var feature in features) XmlWriter.Write(_output, feature, Namespaces.Client);
-            XmlWriter.WriteRaw(_output, "</stream:features>"u8);
-            await _output.FlushAsync();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+            XmlWriter.WriteRaw(output, "<stream:features>"u8);
+            foreach (var feature in features) XmlWriter.Write(output, feature, Namespaces.Client);
+            XmlWriter.WriteRaw(output, "</stream:features>"u8);
+        });
     }
 }

@@ -102,17 +102,12 @@ public sealed partial class C2sConnection
             .SetAttribute("previd", previous).SetAttribute("h", Format(sm.Handled)));
         await ApplyAcknowledgementAsync(sm, h);
         var resend = sm.Unacknowledged();
-        await _writeLock.WaitAsync();
-        try
+        using (var output = await _core.AcquireOutputAsync())
         {
-            if (_outputClosed) return;
-            foreach (var stanza in resend) _output.Write(stanza);
-            if (resend.Length > 0) _output.Write(StreamManagementRequest);
-            await _output.FlushAsync();
-        }
-        finally
-        {
-            _writeLock.Release();
+            if (output.IsClosed) return;
+            foreach (var stanza in resend) output.Writer.Write(stanza);
+            if (resend.Length > 0) output.Writer.Write(StreamManagementRequest);
+            await output.FlushAsync();
         }
         Log.LogInformation("{FullJid} resumed on connection {ConnectionId}; {Count} stanzas sent again", session.FullJid, Id, resend.Length);
     }

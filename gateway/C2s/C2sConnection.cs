@@ -1,11 +1,7 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
-using System.Net.Security;
 using System.Security.Authentication;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Connections;
+using Mmss.Gateway.Streams;
 using Mmss.Gateway.Messaging;
 using Mmss.GrainInterfaces;
 using Mmss.Protocol.Sasl;
@@ -15,8 +11,9 @@ using Mmss.Protocol.Xmpp;
 namespace Mmss.Gateway.C2s;
 
 /// <summary>
-/// One client connection: one read loop over the pipe, one write lock. It frames the stream, negotiates TLS and SASL,
-/// binds a resource and hands stanzas to handlers; it knows no feature beyond session establishment.
+/// One client connection: one read loop, one write lock. Framing, TLS, stream errors and the close are the stream core's
+/// (<see cref="XmppStreamCore"/>, shared with server-to-server streams); this class negotiates SASL, binds a resource
+/// and hands stanzas to handlers; it knows no feature beyond session establishment.
 /// </summary>
 public sealed partial class C2sConnection
 {
@@ -27,18 +24,10 @@ public sealed partial class C2sConnection
         Close,
     }
 
-    private readonly ConnectionContext _context;
     private readonly C2sServices _services;
-    private readonly XmlStreamFramer _framer;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private PipeReader _input;
-    private PipeWriter _output;
-    private SslStream? _tls;
-    private NamespaceScope? _scope;
+    // Framing, TLS, the write lock, stream errors and the close: what this stream shares with server-to-server ones.
+    private readonly XmppStreamCore _core;
     private ISaslServerMechanism? _sasl;
-    private bool _headerSent;
-    private bool _outputClosed;
-    private int _closing;
     private int _authFailures;
     private long _pingCounter;
     private bool _handedOver;   // the session moved to a connection that resumed it
@@ -47,18 +36,16 @@ public sealed partial class C2sConnection
     /// <param name="transportSecured">the transport below is already secure or trusted (XMPP over WebSocket, RFC 7395 §3.8: no STARTTLS)</param>
     public C2sConnection(ConnectionContext context, C2sServices services, bool transportSecured = false)
     {
-        _context = context;
         _services = services;
-        _framer = new XmlStreamFramer(services.Options.MaxStanzaBytes);
-        _input = context.Transport.Input;
-        _output = context.Transport.Output;
+        _core = new XmppStreamCore(context.Transport, services.Options.MaxStanzaBytes, Namespaces.Client, services.Logger,
+            WriteHeader, time: services.Time);
         Id = services.Connections.NextId();
         RemoteAddress = (context.RemoteEndPoint as IPEndPoint)?.Address is { } address
             ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
             : "unknown";
         Domain = services.Domains.Default;
         IsSecure = transportSecured;
-        ConnectedAt = LastReceivedAt = services.Time.GetTimestamp();
+        ConnectedAt = services.Time.GetTimestamp();
     }
 
     public long Id { get; }
@@ -86,7 +73,7 @@ public sealed partial class C2sConnection
 
     public long ConnectedAt { get; }
 
-    public long LastReceivedAt { get; private set; }
+    public long LastReceivedAt => _core.LastReceivedAt == 0 ? ConnectedAt : _core.LastReceivedAt;
 
     /// <summary>When the server's unanswered keepalive ping was sent; 0 when none is outstanding.</summary>
     public long PingSentAt { get; private set; }
@@ -142,55 +129,32 @@ public sealed partial class C2sConnection
 
     private async Task ReadLoopAsync()
     {
-        while (Volatile.Read(ref _closing) == 0)
+        while (!_core.IsClosing)
         {
-            var input = _input;
-            var result = await input.ReadAsync();
-            var buffer = result.Buffer;
-            LastReceivedAt = _services.Time.GetTimestamp();
-            var next = Next.Continue;
-            try
+            var token = await _core.ReadAsync();
+            switch (token.Kind)
             {
-                while (next == Next.Continue && Volatile.Read(ref _closing) == 0 && _framer.TryReadToken(buffer, out var kind, out var end))
-                {
-                    next = await HandleTokenAsync(kind, buffer.Slice(0, end));
-                    buffer = buffer.Slice(end);
-                }
+                case StreamTokenKind.Header:
+                    await OpenStreamAsync(token.Element!, _core.Scope!);
+                    break;
+                case StreamTokenKind.End:
+                    // What the terminal sent before its close is answered before ours (a FAIL, say).
+                    await DrainMessagesInFlightAsync();
+                    await CloseGracefullyAsync();
+                    return;
+                case StreamTokenKind.Element:
+                    var next = await HandleStanzaAsync(token.Element!);
+                    if (next == Next.Close) return;
+                    if (next == Next.StartTls) await StartTlsAsync();
+                    break;
+                default:
+                    return;
             }
-            finally
-            {
-                // RFC 6120 §5.4.3.3: after <proceed/> nothing sent in the clear may be kept.
-                if (next == Next.StartTls) input.AdvanceTo(buffer.End);
-                else input.AdvanceTo(buffer.Start, buffer.End);
-            }
-            if (next == Next.Close) return;
-            if (next == Next.StartTls)
-            {
-                await StartTlsAsync();
-                continue;
-            }
-            if (result.IsCompleted || result.IsCanceled) return;
         }
     }
 
-    private async ValueTask<Next> HandleTokenAsync(XmlTokenKind kind, ReadOnlySequence<byte> token)
+    private async ValueTask<Next> HandleStanzaAsync(XmlElement stanza)
     {
-        switch (kind)
-        {
-            case XmlTokenKind.Ignorable:
-                return Next.Continue;
-            case XmlTokenKind.StreamHeader:
-                await OpenStreamAsync(XmlParser.ParseStreamHeader(token, out var scope), scope);
-                return Next.Continue;
-            case XmlTokenKind.StreamEnd:
-                // What the terminal sent before its close is answered before ours (a FAIL, say).
-                await DrainMessagesInFlightAsync();
-                await CloseGracefullyAsync();
-                return Next.Close;
-        }
-
-        if (_scope is null) throw XmppStreamException.NotWellFormed("stanza before the stream header");
-        var stanza = XmlParser.ParseStanza(token, _scope);
         if (Log.IsEnabled(LogLevel.Trace)) Log.LogTrace("C2S {ConnectionId} <- {Stanza}", Id, stanza);
 
         if (stanza.Namespace == Namespaces.Tls) return await HandleStartTlsAsync(stanza);
@@ -237,7 +201,6 @@ public sealed partial class C2sConnection
 
     private async ValueTask OpenStreamAsync(XmlElement header, NamespaceScope scope)
     {
-        _scope = scope;
         Domain = _services.Domains.Resolve(header.Attribute("to"));
         await WriteHeaderAsync();
         if (header.Namespace != Namespaces.Streams)

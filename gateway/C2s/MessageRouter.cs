@@ -1,5 +1,6 @@
 using Mmss.Gateway.Messaging;
 using Mmss.GrainInterfaces;
+using Mmss.GrainInterfaces.Peers;
 using Mmss.Protocol.Xml;
 using Mmss.Protocol.Xmpp;
 
@@ -9,7 +10,7 @@ namespace Mmss.Gateway.C2s;
 /// Turns a terminal's &lt;message/&gt; into a grain call: an ACK/FAIL (to="ACK"/"FAIL", spec 7.5.2), an MMS (Jive
 /// properties, spec 7.5.1), or an ordinary message (RFC 6121). The grains decide everything else.
 /// </summary>
-public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> logger)
+public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, ILogger<MessageRouter> logger)
 {
     /// <summary>Answers are idempotent in the grain, so a retry after an outcome that was not seen does no harm.</summary>
     private async Task RecordAnswerLaterAsync(string sender, string id, string msgType, string? returnCode)
@@ -87,7 +88,8 @@ public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> l
                 await connection.SendAsync(StanzaErrors.BadRequest(message, connection.Domain));
                 return;
             }
-            if (!connection.Services.Domains.IsServed(to.Domain))
+            // Seed 6.5: a recipient another MMSS is home for is relayed there, whatever domain the terminal named.
+            if (!connection.Services.Domains.IsServed(to.Domain) && (peers.IsEmpty || MmsSubmitter.HomeOf(peers, to.Local, to.Domain) is null))
             {
                 await connection.SendFailAsync(id, FailCode.PeerUnreachable);
                 return;
@@ -99,7 +101,7 @@ public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> l
             SubmitOutcome outcome;
             try
             {
-                outcome = await MmsSubmitter.SubmitAsync(grains, submission);
+                outcome = await MmsSubmitter.SubmitAsync(grains, submission, peers, to.Domain);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -122,9 +124,13 @@ public sealed class MessageRouter(IGrainFactory grains, ILogger<MessageRouter> l
         bool delivered;
         try
         {
-            delivered = connection.Services.Domains.IsServed(to.Domain) &&
-                        await grains.User(to.Local).DeliverPlainAsync(
-                            new PlainMessage(id, connection.FullJid!, message.Attribute("type"), DeliveryRenderer.Payload(message)));
+            var plain = new PlainMessage(id, connection.FullJid!, message.Attribute("type"), DeliveryRenderer.Payload(message));
+            if (!peers.IsEmpty && MmsSubmitter.HomeOf(peers, to.Local, to.Domain) is { } peer)
+            {
+                await grains.GetGrain<IPeerLinkGrain>(peer.Domain).RelayPlainAsync(to.Local, plain);
+                return;
+            }
+            delivered = connection.Services.Domains.IsServed(to.Domain) && await grains.User(to.Local).DeliverPlainAsync(plain);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Mmss.Gateway.Configuration;
 
-/// <summary>Section "Mmss:Http": the HTTP listener for attachments (spec 7.4) and the admin API.</summary>
+/// <summary>Section "Mmss:Http": the HTTP listener for attachments (spec 7.4), the admin API, the console and XMPP over WebSocket.</summary>
 public sealed class HttpOptions : IValidatableObject
 {
     public const string Section = "Mmss:Http";
@@ -12,9 +12,15 @@ public sealed class HttpOptions : IValidatableObject
     [Range(1, 65535)]
     public int Port { get; set; } = 8080;
 
+    /// <summary>An HTTPS listener as well, with the XMPP listeners' certificate, for the console over wss://; 0 = none.</summary>
+    [Range(0, 65535)]
+    public int TlsPort { get; set; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!System.Net.IPAddress.TryParse(BindAddress, out _))
             yield return new ValidationResult($"Mmss:Http:BindAddress '{BindAddress}' is not an IP address.");
+        if (TlsPort == Port)
+            yield return new ValidationResult("Mmss:Http:Port and Mmss:Http:TlsPort must differ (TlsPort 0 turns HTTPS off).");
     }
 }

@@ -2,12 +2,14 @@ using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Mmss.Gateway.C2s;
+using Mmss.Gateway.S2s;
 using Mmss.Gateway.Configuration;
 
 namespace Mmss.Gateway.Hosting;
 
-/// <summary>Kestrel hosts all three listeners: XMPP with STARTTLS, XMPP over direct TLS, and HTTP.</summary>
+/// <summary>Kestrel hosts every listener: XMPP with STARTTLS, XMPP over direct TLS, HTTP, and optionally HTTPS.</summary>
 public static class ListenerConfiguration
 {
     public static void ConfigureMmssListeners(this KestrelServerOptions kestrel, IConfiguration configuration)
@@ -20,6 +22,15 @@ public static class ListenerConfiguration
         kestrel.Listen(c2sAddress, c2s.Port, listen => listen.Run(connection => Serve(listen, connection, directTls: false)));
         kestrel.Listen(c2sAddress, c2s.TlsPort, listen => listen.Run(connection => Serve(listen, connection, directTls: true)));
         kestrel.Listen(IPAddress.Parse(http.BindAddress), http.Port);
+        kestrel.ConfigureMmssS2sListener(configuration);
+        // The console and its WebSocket over TLS, with the XMPP certificate (resolved at the first handshake, once the host is built).
+        if (http.TlsPort != 0)
+        {
+            kestrel.Listen(IPAddress.Parse(http.BindAddress), http.TlsPort, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificateSelector = (_, _) => listen.ApplicationServices.GetRequiredService<ServerCertificateHolder>().Certificate,
+            }));
+        }
     }
 
     private static Task Serve(ListenOptions listen, ConnectionContext connection, bool directTls) =>

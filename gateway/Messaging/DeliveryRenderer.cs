@@ -35,16 +35,32 @@ public static class DeliveryRenderer
         XmlWriter.WriteRaw(output, "</message>"u8);
     }
 
+    /// <summary>A message with full addresses on both sides (server-to-server relay), the same content rules as a delivery.</summary>
+    public static void WriteAddressed(IBufferWriter<byte> output, string? messageId, string from, string to, string? stanzaType,
+        byte[]? payload, IReadOnlyList<KeyValuePair<string, string>>? properties)
+    {
+        XmlWriter.WriteRaw(output, "<message"u8);
+        if (!string.IsNullOrEmpty(messageId)) Attribute(output, " id='"u8, messageId);
+        Attribute(output, " from='"u8, from);
+        Attribute(output, " to='"u8, to);
+        if (stanzaType is not null) Attribute(output, " type='"u8, stanzaType);
+        XmlWriter.WriteRaw(output, ">"u8);
+        WriteContent(output, payload, properties);
+        XmlWriter.WriteRaw(output, "</message>"u8);
+    }
+
     private static ReadOnlySpan<byte> PropertiesEnd => "</properties>"u8;
 
     /// <summary>
     /// The payload, with the delivery's properties added: inside the sender's &lt;properties/&gt; when it has one
     /// (MsgGroup on a member's copy), else as a &lt;properties/&gt; of their own (notices).
     /// </summary>
-    private static void WriteContent(IBufferWriter<byte> output, Delivery delivery)
+    private static void WriteContent(IBufferWriter<byte> output, Delivery delivery) => WriteContent(output, delivery.Payload, delivery.Properties);
+
+    private static void WriteContent(IBufferWriter<byte> output, byte[]? payloadBytes, IReadOnlyList<KeyValuePair<string, string>>? added)
     {
-        var payload = delivery.Payload is { } bytes ? bytes.AsSpan() : default;
-        if (delivery.Properties is not { Count: > 0 } properties)
+        var payload = payloadBytes is { } bytes ? bytes.AsSpan() : default;
+        if (added is not { Count: > 0 } properties)
         {
             XmlWriter.WriteRaw(output, payload);
             return;
@@ -90,7 +106,9 @@ public static class DeliveryRenderer
         var buffer = new ArrayBufferWriter<byte>(512);
         foreach (var node in message.Nodes)
         {
-            if (node is XmlElement child) XmlWriter.Write(buffer, child, Namespaces.Client);
+            // Relative to the stanza's own namespace (jabber:client, or jabber:server from a peer): stored payloads are
+            // rendered into client streams, where that namespace is the default.
+            if (node is XmlElement child) XmlWriter.Write(buffer, child, message.Namespace);
             else if (!string.IsNullOrWhiteSpace((string)node)) XmlWriter.WriteEscaped(buffer, (string)node, escapeQuotes: false);
         }
         return buffer.WrittenSpan.ToArray();

@@ -191,7 +191,7 @@ public static class XmlParser
             }
 
             var qname = s.Slice(nameStart, nameLength);
-            var colon = qname.IndexOf(':');
+            var colon = LocalPartAt(qname);
             XmlElement element;
             if (colon < 0) element = new XmlElement(KnownNames.Get(qname), _defaultNs);
             else
@@ -202,7 +202,7 @@ public static class XmlParser
             foreach (var (ps, pl, value) in _rawAttributes)
             {
                 var an = s.Slice(ps, pl);
-                var ac = an.IndexOf(':');
+                var ac = LocalPartAt(an);
                 if (ac < 0) element.AddParsedAttribute(new XmlAttribute(KnownNames.Get(an), value));
                 else
                 {
@@ -214,6 +214,19 @@ public static class XmlParser
             }
             _open.Add((bindingCount, defaultNs, element, nameStart, nameLength));
             return element;
+        }
+
+        /// <summary>
+        /// The colon of a prefixed name, or -1. Namespaces in XML §3: QName = Prefix ':' LocalPart and neither part
+        /// holds a colon, and the local part starts as a name does (<see cref="IsNameStart"/>, as for the prefix); any
+        /// other local part could not be written back as it was read.
+        /// </summary>
+        private static int LocalPartAt(ReadOnlySpan<char> qname)
+        {
+            var colon = qname.IndexOf(':');
+            if (colon >= 0 && (colon == qname.Length - 1 || qname[(colon + 1)..].Contains(':') || !IsNameStart(qname[colon + 1])))
+                throw XmppStreamException.NotWellFormed("invalid qualified name");
+            return colon;
         }
 
         private void PopScope()
@@ -260,10 +273,12 @@ public static class XmlParser
             }
             var length = _pos - start;
             if (length == 0) throw XmppStreamException.NotWellFormed("missing name");
-            var first = s[start];
-            if (char.IsAsciiDigit(first) || first is '-' or '.' or ':') throw XmppStreamException.NotWellFormed("invalid name");
+            if (!IsNameStart(s[start]) || s[start] == ':') throw XmppStreamException.NotWellFormed("invalid name");
             return length;
         }
+
+        /// <summary>Not a digit, '-' or '.' (XML 1.0 §2.3), nor '!' or '?', which after '&lt;' begin other markup.</summary>
+        private static bool IsNameStart(char c) => !char.IsAsciiDigit(c) && c is not ('-' or '.' or '!' or '?');
 
         private bool SkipWhitespace(ReadOnlySpan<char> s)
         {

@@ -73,6 +73,13 @@ public sealed class XmlStreamFramer(int maxTokenBytes)
             reader.Advance(consumed);
             if (found)
             {
+                // The same limit when the whole token came in one read: the peer's segmentation must not decide.
+                // Whitespace runs (keepalives) are exempt, as they are when they trickle in.
+                if (reader.Consumed > MaxTokenBytes && (kind != XmlTokenKind.Ignorable || StartsWithMarkup(buffer)))
+                {
+                    throw new XmppStreamException(StreamErrorCondition.PolicyViolation,
+                        $"stanza exceeds the limit of {MaxTokenBytes} bytes");
+                }
                 end = reader.Position;
                 _scanned = 0;
                 return true;
@@ -88,6 +95,9 @@ public sealed class XmlStreamFramer(int maxTokenBytes)
         end = buffer.End;
         return false;
     }
+
+    private static bool StartsWithMarkup(in ReadOnlySequence<byte> buffer) =>
+        new SequenceReader<byte>(buffer).TryPeek(out var first) && first == (byte)'<';
 
     private bool Scan(ReadOnlySpan<byte> span, ref int i, out XmlTokenKind kind)
     {

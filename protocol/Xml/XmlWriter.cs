@@ -17,10 +17,24 @@ public static class XmlWriter
             WriteEscaped(output, element.Namespace, escapeQuotes: true);
             WriteRaw(output, "\""u8);
         }
-        foreach (var attribute in element.Attributes)
+        var attributes = element.Attributes;
+        for (var i = 0; i < attributes.Count; i++)
         {
+            var attribute = attributes[i];
             WriteRaw(output, " "u8);
             if (attribute.Namespace == Xmpp.Namespaces.Xml) WriteRaw(output, "xml:"u8);
+            else if (attribute.Namespace.Length > 0)
+            {
+                // XML Namespaces §6.2: an attribute keeps its namespace only through a prefix; one is declared beside it.
+                var prefix = "ns" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                WriteRaw(output, "xmlns:"u8);
+                WriteString(output, prefix);
+                WriteRaw(output, "=\""u8);
+                WriteEscaped(output, attribute.Namespace, escapeQuotes: true);
+                WriteRaw(output, "\" "u8);
+                WriteString(output, prefix);
+                WriteRaw(output, ":"u8);
+            }
             WriteString(output, attribute.Name);
             WriteRaw(output, "=\""u8);
             WriteEscaped(output, attribute.Value, escapeQuotes: true);

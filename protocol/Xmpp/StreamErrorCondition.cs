@@ -19,6 +19,9 @@ public enum StreamErrorCondition
     UndefinedCondition,
     UnsupportedStanzaType,
     UnsupportedVersion,
+    // Server-to-server conditions (RFC 6120 §4.9.3.7, §4.9.3.9); appended so earlier values keep their numbers.
+    ImproperAddressing,
+    InvalidFrom,
 }
 
 public static class StreamErrorConditionNames
@@ -29,7 +32,9 @@ public static class StreamErrorConditionNames
         StreamErrorCondition.Conflict => "conflict",
         StreamErrorCondition.ConnectionTimeout => "connection-timeout",
         StreamErrorCondition.HostUnknown => "host-unknown",
+        StreamErrorCondition.ImproperAddressing => "improper-addressing",
         StreamErrorCondition.InternalServerError => "internal-server-error",
+        StreamErrorCondition.InvalidFrom => "invalid-from",
         StreamErrorCondition.InvalidNamespace => "invalid-namespace",
         StreamErrorCondition.InvalidXml => "invalid-xml",
         StreamErrorCondition.NotAuthorized => "not-authorized",

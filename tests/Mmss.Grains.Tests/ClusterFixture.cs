@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mmss.GrainInterfaces.Peers;
+using Mmss.Grains.Relay;
 using Mmss.Silo;
 using Mmss.Silo.Cluster;
 using Mmss.Silo.Storage;
@@ -93,6 +95,14 @@ public abstract class ClusterFixture : IAsyncLifetime
             o.RedeliverAfterSeconds = 3600;
             o.ExpirySweepSeconds = 3600;
             o.GroupAggregationSeconds = 2;
+        });
+        // Peer domains for the relay's tests; registered first, so the configuration's (empty) table is not used.
+        silo.Services.AddSingleton(new PeerTable(PeerLink_Tests.Peers));
+        silo.Services.AddOptions<RelayOptions>().Configure(o =>
+        {
+            o.GiveUpSeconds = PeerLink_Tests.GiveUpSeconds;
+            o.MaxRetrySeconds = 1;
+            o.CarrierTimeoutSeconds = 2;
         });
         silo.AddMmssGrainServices();
     }

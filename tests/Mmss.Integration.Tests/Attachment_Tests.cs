@@ -159,6 +159,30 @@ public class Attachment_Tests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Body_cut_before_the_closing_boundary_gives_400_not_500()
+    {
+        // Found by the multipart fuzz target (tests/fuzz): the multipart reader's IOException escaped as a 500.
+        await UsersAsync("6775");
+        var whole = SpecMultipart.Body("6775", "cut-1", ("a.jpg", [1, 2, 3]));
+        var cut = whole[..^Encoding.ASCII.GetByteCount($"\r\n--{SpecMultipart.Boundary}--\r\n")];
+        var response = await UploadAsync(cut, Basic("6775", "pw"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("multipart", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task File_part_with_a_filename_star_without_value_gives_400_not_500()
+    {
+        // Found by the multipart fuzz target (tests/fuzz): Microsoft.Net.Http.Headers throws ArgumentNullException
+        // for `filename*` without a value, which escaped as a 500.
+        await UsersAsync("6776");
+        var body = Encoding.UTF8.GetString(SpecMultipart.Body("6776", "star-1", ("a.jpg", [65, 66])));
+        var response = await UploadAsync(Encoding.UTF8.GetBytes(body.Replace("filename=\"a.jpg\"", "filename*")), Basic("6776", "pw"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Content-Disposition", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Correctly_spelled_attachment_parts_are_accepted_too()
     {
         await UsersAsync("6771");

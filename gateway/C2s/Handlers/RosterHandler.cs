@@ -1,20 +1,79 @@
+using Mmss.GrainInterfaces;
 using Mmss.Protocol.Xml;
 using Mmss.Protocol.Xmpp;
 
 namespace Mmss.Gateway.C2s.Handlers;
 
-/// <summary>Roster get (RFC 6121 §2.2) answered with an empty roster: an MMSS has no contact lists, but Smack asks at login.</summary>
+/// <summary>
+/// Roster get (RFC 6121 §2.2): an MMSS keeps no contact lists, but a terminal can reach the talk groups it belongs to
+/// and their members, so the roster lists those, read-only, from provisioning: each group as an item in the roster
+/// group "Talk groups", each member as an item in a roster group named after each talk group it shares.
+/// Roster sets are refused: provisioning owns membership.
+/// </summary>
 public sealed class RosterHandler : IIqHandler
 {
+    /// <summary>The roster group that marks an item as a talk group (the item's JID is the GDN).</summary>
+    public const string TalkGroups = "Talk groups";
+
+    /// <summary>Members listed at most, over all groups: a console needs the people it works with, not a 100,000-member directory.</summary>
+    public const int MaxMembers = 500;
+
     public string Element => "query";
     public string Namespace => Namespaces.Roster;
     public string? Feature => null;
 
-    public ValueTask HandleAsync(C2sConnection connection, XmlElement iq, XmlElement payload)
+    public async ValueTask HandleAsync(C2sConnection connection, XmlElement iq, XmlElement payload)
     {
-        if (iq.Attribute("type") != "get") return connection.SendAsync(StanzaErrors.Reply(iq, "not-allowed", "cancel", connection.Domain));
+        if (iq.Attribute("type") != "get")
+        {
+            await connection.SendAsync(StanzaErrors.Reply(iq, "not-allowed", "cancel", connection.Domain));
+            return;
+        }
+        var grains = connection.Services.Grains;
+        var udn = connection.Udn!;
+        var gdns = await grains.GetGrain<IMembershipGrain>(udn).GetGroupsAsync();
+        var groups = (await Task.WhenAll(gdns.Select(gdn => grains.GetGrain<IGroupGrain>(gdn).GetAsync())))
+            .OfType<GroupProfile>()
+            .Where(group => group.Members.Contains(udn))
+            .ToList();
+        // Each member once, with every talk group it shares with this user.
+        var shared = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var group in groups)
+        {
+            foreach (var member in group.Members)
+            {
+                if (member == udn) continue;
+                if (!shared.TryGetValue(member, out var names))
+                {
+                    if (shared.Count >= MaxMembers) continue;
+                    shared[member] = names = [];
+                }
+                names.Add(GroupLabel(group));
+            }
+        }
+        var profiles = await Task.WhenAll(shared.Keys.Select(member => grains.GetGrain<IUserGrain>(member).GetProfileAsync()));
+
         var result = connection.ResultFor(iq);
-        result.AddElement("query", Namespaces.Roster);
-        return connection.SendAsync(result);
+        var query = result.AddElement("query", Namespaces.Roster);
+        foreach (var group in groups)
+        {
+            Item(query, $"{group.Gdn}@{connection.Domain}", string.IsNullOrEmpty(group.Name) ? group.Gdn : group.Name).AddElement("group", text: TalkGroups);
+        }
+        foreach (var profile in profiles.OfType<UserProfile>())
+        {
+            var item = Item(query, $"{profile.Udn}@{connection.Domain}", profile.Name);
+            foreach (var name in shared[profile.Udn]) item.AddElement("group", text: name);
+        }
+        await connection.SendAsync(result);
+    }
+
+    private static string GroupLabel(GroupProfile group) => string.IsNullOrEmpty(group.Name) ? group.Gdn : $"{group.Name} ({group.Gdn})";
+
+    // subscription 'none': presence is not subscribed to, it is what the server knows (RFC 6121 §2.1.2.5).
+    private static XmlElement Item(XmlElement query, string jid, string name)
+    {
+        var item = query.AddElement("item");
+        item.SetAttribute("jid", jid).SetAttribute("name", name).SetAttribute("subscription", "none");
+        return item;
     }
 }

@@ -21,20 +21,25 @@ public sealed class EmbeddedServer : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    public EmbeddedServer(IDictionary<string, string>? settings = null, string? dataDirectory = null)
+    /// <param name="host">
+    /// the loopback address every listener binds and the JID domain served (its server IP, spec 7.1.1); several servers
+    /// on one machine each take their own (127.0.0.2 and 127.0.0.3 for two domains)
+    /// </param>
+    public EmbeddedServer(IDictionary<string, string>? settings = null, string? dataDirectory = null, string host = Domain)
     {
+        Host = host;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "mmss-test-" + Guid.NewGuid().ToString("N")[..12]);
         var ports = FreePorts.Take(5);
         (C2sPort, TlsPort, HttpPort, SiloPort, GatewayPort) = (ports[0], ports[1], ports[2], ports[3], ports[4]);
         _settings = new Dictionary<string, string>
         {
             ["Mmss__DataDir"] = DataDirectory,
-            ["Mmss__Domains__0"] = Domain,
+            ["Mmss__Domains__0"] = host,
             ["Mmss__Domains__1"] = "localhost",
-            ["Mmss__C2s__BindAddress"] = "127.0.0.1",
+            ["Mmss__C2s__BindAddress"] = host,
             ["Mmss__C2s__Port"] = C2sPort.ToString(),
             ["Mmss__C2s__TlsPort"] = TlsPort.ToString(),
-            ["Mmss__Http__BindAddress"] = "127.0.0.1",
+            ["Mmss__Http__BindAddress"] = host,
             ["Mmss__Http__Port"] = HttpPort.ToString(),
             ["Mmss__Orleans__SiloPort"] = SiloPort.ToString(),
             ["Mmss__Orleans__GatewayPort"] = GatewayPort.ToString(),
@@ -47,6 +52,12 @@ public sealed class EmbeddedServer : IAsyncDisposable
             foreach (var (key, value) in settings) _settings[key] = value;
         }
     }
+
+    /// <summary>A setting added before the start: one that names another server's ports, say.</summary>
+    public void Configure(string key, string value) => _settings[key] = value;
+
+    /// <summary>The address the listeners bind, which is also the JID domain this server serves first.</summary>
+    public string Host { get; }
 
     public string DataDirectory { get; }
     public int C2sPort { get; }
@@ -99,7 +110,7 @@ public sealed class EmbeddedServer : IAsyncDisposable
             if (_process!.HasExited) throw new InvalidOperationException($"the server exited with {_process.ExitCode}:\n{Output}");
             try
             {
-                var response = await http.GetAsync($"http://127.0.0.1:{HttpPort}/health");
+                var response = await http.GetAsync($"http://{Host}:{HttpPort}/health");
                 if (response.IsSuccessStatusCode) return;
             }
             catch (HttpRequestException)
@@ -135,7 +146,7 @@ public sealed class EmbeddedServer : IAsyncDisposable
 
     public HttpClient AdminClient()
     {
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}/"), Timeout = TimeSpan.FromSeconds(30) };
+        var http = new HttpClient { BaseAddress = new Uri($"http://{Host}:{HttpPort}/"), Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
         return http;
     }
@@ -156,7 +167,7 @@ public sealed class EmbeddedServer : IAsyncDisposable
     }
 
     public Task<XmppClient> LoginAsync(string udn, string password, string mechanism = "SCRAM-SHA-1", string? resource = null, bool directTls = false) =>
-        XmppClient.LoginAsync("127.0.0.1", directTls ? TlsPort : C2sPort, Domain, Mechanism(mechanism, udn, password), resource, directTls);
+        XmppClient.LoginAsync(Host, directTls ? TlsPort : C2sPort, Host, Mechanism(mechanism, udn, password), resource, directTls);
 
     public static ISaslClientMechanism Mechanism(string name, string udn, string password) => name switch
     {

@@ -31,9 +31,9 @@ public static class SpecMultipart
         return body.ToArray();
     }
 
-    public static HttpRequestMessage Request(int httpPort, byte[] body)
+    public static HttpRequestMessage Request(int httpPort, byte[] body, string host = EmbeddedServer.Domain)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{httpPort}/attachment")
+        var request = new HttpRequestMessage(HttpMethod.Post, $"http://{host}:{httpPort}/attachment")
         {
             Content = new ByteArrayContent(body),
         };

@@ -6,8 +6,9 @@ namespace Mmss.Integration.Tests.Infrastructure;
 /// <summary>The spec's stanzas (7.5.1–7.5.2) as a Smack terminal writes them.</summary>
 public static class Stanzas
 {
-    public static string Mms(string id, string to, string text = "Hello, greeting from console C.", string? msgType = "1", string? extra = null) =>
-        $"<message id=\"{id}\" to=\"{to}@127.0.0.1\"><subject>HELLO</subject>" +
+    public static string Mms(string id, string to, string text = "Hello, greeting from console C.", string? msgType = "1", string? extra = null,
+        string domain = EmbeddedServer.Domain) =>
+        $"<message id=\"{id}\" to=\"{to}@{domain}\"><subject>HELLO</subject>" +
         "<properties xmlns=\"http://www.jivesoftware.com/xmlns/xmpp/properties\">" +
         (msgType is null ? "" : $"<property><name>MsgType</name><value type=\"string\">{msgType}</value></property>") +
         $"<property><name>MsgText</name><value type=\"string\">{text}</value></property>" +
@@ -15,14 +16,14 @@ public static class Stanzas
         (extra ?? "") +
         "</properties><body>dGh1bWJuYWls</body></message>";
 
-    public static string Ack(string id, string? returnCode = "1") =>
-        $"<message id=\"{id}\" to=\"ACK@127.0.0.1\" type=\"chat\"><properties xmlns=\"http://www.jivesoftware.com/xmlns/xmpp/properties\">" +
+    public static string Ack(string id, string? returnCode = "1", string domain = EmbeddedServer.Domain) =>
+        $"<message id=\"{id}\" to=\"ACK@{domain}\" type=\"chat\"><properties xmlns=\"http://www.jivesoftware.com/xmlns/xmpp/properties\">" +
         "<property><name>MsgType</name><value type=\"string\">2</value></property>" +
         (returnCode is null ? "" : $"<property><name>ReturnCode</name><value type=\"string\">{returnCode}</value></property>") +
         "</properties></message>";
 
-    public static string Fail(string id, string returnCode) =>
-        $"<message id=\"{id}\" to=\"FAIL@127.0.0.1\" type=\"chat\"><properties xmlns=\"http://www.jivesoftware.com/xmlns/xmpp/properties\">" +
+    public static string Fail(string id, string returnCode, string domain = EmbeddedServer.Domain) =>
+        $"<message id=\"{id}\" to=\"FAIL@{domain}\" type=\"chat\"><properties xmlns=\"http://www.jivesoftware.com/xmlns/xmpp/properties\">" +
         "<property><name>MsgType</name><value type=\"string\">3</value></property>" +
         $"<property><name>ReturnCode</name><value type=\"string\">{returnCode}</value></property>" +
         "</properties></message>";

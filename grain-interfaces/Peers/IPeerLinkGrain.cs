@@ -1,0 +1,29 @@
+namespace Mmss.GrainInterfaces.Peers;
+
+/// <summary>
+/// The outbound link to one peer MMSS (key: the peer's domain): one ordered, durable queue of what this domain owes
+/// it. An item is stored before the call returns and removed only once the peer has accepted it over the link; a peer
+/// unreachable past the give-up window makes the MMS fail with FAIL 6 for its originator.
+/// </summary>
+public interface IPeerLinkGrain : IGrainWithStringKey
+{
+    /// <summary>An MMS for a user of the peer's domain (with <paramref name="group"/>: a member's copy of that group's MMS).</summary>
+    Task<SubmitOutcome> RelayMmsAsync(MmsSubmission submission, string? group);
+
+    /// <summary>The answer of <paramref name="answeredBy"/> (a user here) to an MMS that <paramref name="originator"/> (a user there) sent.</summary>
+    Task RelayAnswerAsync(string originator, string messageId, string answeredBy, string msgType, string? returnCode, string? group);
+
+    /// <summary>An ordinary XMPP message for a user of the peer's domain.</summary>
+    Task RelayPlainAsync(string recipient, PlainMessage message);
+
+    /// <summary>A gateway offers to carry this link; repeated while it lives, which also keeps the queue moving.</summary>
+    Task AttachCarrierAsync(string gatewayId, IPeerLinkObserver carrier);
+
+    /// <summary>The peer accepted these items.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task SentAsync(long[] seqs);
+
+    /// <summary>The carrier could not hand these over (peer down, link refused); the queue tries again later.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task SendFailedAsync(long[] seqs, string reason);
+}

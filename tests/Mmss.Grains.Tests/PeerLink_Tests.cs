@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Mmss.GrainInterfaces;
+using Mmss.GrainInterfaces.Peers;
+
+namespace Mmss.Grains.Tests;
+
+/// <summary>
+/// A peer link's queue on a two-silo cluster, a recording carrier standing in for the gateway that holds the
+/// server-to-server stream: order, removal only once the peer took an item, retries, and FAIL 6 past the window.
+/// </summary>
+public abstract class PeerLink_Tests(ClusterFixture fixture)
+{
+    public const int GiveUpSeconds = 30;
+
+    /// <summary>One peer per test, so that no test sees another's queue or carriers.</summary>
+    public static readonly Peer[] Peers =
+    [
+        new("order.test", "127.0.0.1", 5269, null, Ranges("9000-9099"), Ranges("90000-90099"), "secret"),
+        new("retry.test", "127.0.0.1", 5269, null, Ranges("9100-9199"), NumberRanges.None, "secret"),
+        new("down.test", "127.0.0.1", 5269, null, Ranges("9200-9299"), NumberRanges.None, "secret"),
+    ];
+
+    private IGrainFactory Grains => fixture.Cluster.Client;
+
+    private static NumberRanges Ranges(string text) => NumberRanges.TryParse(text, out var ranges, out _) ? ranges : NumberRanges.None;
+
+    private static MmsSubmission Mms(string id, string from, string to) => new(id, from, to, "1", null, Encoding.UTF8.GetBytes("<body>x</body>"));
+
+    private sealed class RecordingCarrier : IPeerLinkObserver
+    {
+        public ConcurrentQueue<RelayItem[]> Batches { get; } = new();
+
+        public Task SendAsync(string peerDomain, RelayItem[] items)
+        {
+            Batches.Enqueue(items);
+            return Task.CompletedTask;
+        }
+
+        public async Task<RelayItem[]> NextAsync()
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (DateTime.UtcNow < deadline)
+            {
+                if (Batches.TryDequeue(out var batch)) return batch;
+                await Task.Delay(10);
+            }
+            throw new TimeoutException("no batch handed to the carrier");
+        }
+    }
+
+    private async Task<(RecordingCarrier Carrier, IPeerLinkObserver Reference)> CarrierAsync(string gateway)
+    {
+        var carrier = new RecordingCarrier();
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync(gateway);
+        return (carrier, Grains.CreateObjectReference<IPeerLinkObserver>(carrier));
+    }
+
+    [Fact]
+    public async Task Mms_and_answers_go_to_the_carrier_in_order_and_leave_the_store_only_once_the_peer_took_them()
+    {
+        var link = Grains.GetGrain<IPeerLinkGrain>("order.test");
+        Assert.True((await link.RelayMmsAsync(Mms("p-1", "1001", "9001"), group: null)).Accepted);
+        // A retry while the first is queued is the same item.
+        Assert.Contains("already queued", (await link.RelayMmsAsync(Mms("p-1", "1001", "9001"), group: null)).Reason);
+        await link.RelayAnswerAsync("9002", "p-0", "1002", "2", "1", group: "90001");
+        var (carrier, reference) = await CarrierAsync("gw-order");
+        await link.AttachCarrierAsync("gw-order", reference);
+
+        var batch = await carrier.NextAsync();
+        Assert.Equal(["p-1", "p-0"], batch.Select(i => i.MessageId));
+        Assert.Equal((DeliveryKind.Mms, "1001", "9001"), (batch[0].Kind, batch[0].From, batch[0].To));
+        Assert.Equal((DeliveryKind.Notice, "1002", "9002"), (batch[1].Kind, batch[1].From, batch[1].To));
+        Assert.Contains(new KeyValuePair<string, string>("MsgGroup", "90001"), batch[1].Properties!);
+        Assert.Equal(2, (await fixture.Mailbox.LoadAsync("peer/order.test")).Count);
+
+        await link.SentAsync(batch.Select(i => i.Seq).ToArray());
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await fixture.Mailbox.LoadAsync("peer/order.test")).Count > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the items the peer took were never removed");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_the_peer_did_not_take_is_handed_out_again()
+    {
+        var link = Grains.GetGrain<IPeerLinkGrain>("retry.test");
+        var (carrier, reference) = await CarrierAsync("gw-retry");
+        await link.AttachCarrierAsync("gw-retry", reference);
+        await link.RelayMmsAsync(Mms("r-1", "1003", "9103"), group: null);
+        var first = await carrier.NextAsync();
+        await link.SendFailedAsync(first.Select(i => i.Seq).ToArray(), "connection refused");
+        var again = await carrier.NextAsync();
+        Assert.Equal(first.Select(i => i.Seq), again.Select(i => i.Seq));
+        await link.SentAsync(again.Select(i => i.Seq).ToArray());
+    }
+
+    [Fact]
+    public async Task An_mms_the_peer_never_takes_fails_with_code_6_for_its_local_originator()
+    {
+        await Grains.GetGrain<IUserGrain>("1004").ProvisionAsync("Unit 1004", TestCredentials.Unusable);
+        var observer = new RecordingObserver();
+        var sessions = Grains.CreateObjectReference<ISessionObserver>(observer);
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("test-gateway");
+        await Grains.GetGrain<IUserGrain>("1004").AttachSessionAsync(new SessionHandle("test-gateway", "s-1004", sessions));
+        // No gateway carries this link: nobody will ever take the item.
+        var link = Grains.GetGrain<IPeerLinkGrain>("down.test");
+        await link.RelayMmsAsync(Mms("f-1", "1004", "9204"), group: null);
+
+        fixture.Time.Offset = TimeSpan.FromSeconds(GiveUpSeconds + 1);
+        try
+        {
+            var notice = await observer.NextAsync("s-1004", TimeSpan.FromSeconds(15));
+            Assert.Equal(("f-1", "FAIL"), (notice.MessageId, notice.From));
+            Assert.Contains(new KeyValuePair<string, string>("ReturnCode", "6"), notice.Properties!);
+        }
+        finally
+        {
+            fixture.Time.Offset = TimeSpan.Zero;
+        }
+        Assert.Empty(await fixture.Mailbox.LoadAsync("peer/down.test"));
+    }
+}
+
+[Collection(SqliteCluster.Name)]
+public sealed class PeerLink_Tests_on_Sqlite(SqliteClusterFixture fixture) : PeerLink_Tests(fixture);
+
+[Collection(PostgresCluster.Name)]
+public sealed class PeerLink_Tests_on_Postgres(PostgresClusterFixture fixture) : PeerLink_Tests(fixture);
