@@ -363,7 +363,7 @@ bench --scenario report --inputs "$inputs" --out "$work/table.md" --svg bench/re
   echo
   only=""
   if [ "$ONLY" != "$ALL_SERVERS" ]; then only="ONLY='$ONLY' "; fi
-  echo "Command: \`${only}N=$N LOGINS=$LOGINS IDLE=$IDLE RUN=$RUN GROUP_SIZES='$GROUP_SIZES' bash bench/compare.sh\`, run $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "Command: \`${only}N=$N LOGINS=$LOGINS IDLE=$IDLE IDLE_TLS=$IDLE_TLS RUN=$RUN GROUP_SIZES='$GROUP_SIZES' bash bench/compare.sh\`, run $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "on commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$( [ -n "$(git status --porcelain -- . ':!bench' 2>/dev/null)" ] && echo ' plus uncommitted changes outside bench/')."
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB;"
@@ -380,7 +380,12 @@ bench --scenario report --inputs "$inputs" --out "$work/table.md" --svg bench/re
   echo "the same run. The forwarder logs users in and copies bytes to the partner without parsing or storing:"
   echo "the ceiling the driver allows here."
   echo "Group fan-out and attachments exist only in the MMSS. Idle connections: at most $(ulimit -Hn) descriptors per"
-  echo "process here (the hard limit; raising it needs CAP_SYS_RESOURCE), hence IDLE=$IDLE."
+  echo "process here (the hard limit; raising it needs CAP_SYS_RESOURCE): idle-tls holds $IDLE_TLS connections (STARTTLS +"
+  echo "SCRAM-SHA-1, as terminals do), idle $IDLE in plain text."
+  if wanted mmss-relay; then
+    echo "mmss-relay: two embedded MMSS domains (127.0.0.2, 127.0.0.3) linked by XMPP server-to-server with dialback; every"
+    echo "sender at the first, every receiver at the second, so each MMS and each ACK crosses the link; CPU counts both."
+  fi
   echo
   cat "$work/table.md"
   echo "![chart](results.svg)"
