@@ -81,7 +81,8 @@ public sealed class RelayInbound(IGrainFactory grains, ServedDomains domains, IL
     private async Task AnswerAsync(Peer peer, string? id, string originator, XmlElement? properties, string sender)
     {
         var answeredBy = JiveProperties.Get(properties, RelayStanzas.AnsweredBy);
-        if (id is null || answeredBy is null || !peer.Udns.Contains(answeredBy))
+        // A member of the peer's domain, or one of its groups (the aggregated answer of a group it is home for).
+        if (id is null || answeredBy is null || !(peer.Udns.Contains(answeredBy) || peer.Gdns.Contains(answeredBy)))
         {
             logger.LogWarning("Relay from {Peer}: answer {MessageId} without an id or by {Member}, a number {Peer} is not home for, refused",
                 peer.Domain, id, answeredBy, peer.Domain);

@@ -201,4 +201,27 @@ public class RelayTwoDomains_Tests(TwoDomainsFixture domains) : IClassFixture<Tw
             Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{A}:a-wrong-secret")));
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await http.SendAsync(request)).StatusCode);
     }
+
+    [Fact]
+    public async Task A_user_of_the_other_domain_sending_to_a_group_here_gets_its_one_aggregated_answer_back()
+    {
+        await domains.A.ProvisionUserAsync("2301", "pw");
+        await domains.B.ProvisionUserAsync("3301", "pw");
+        using (var admin = domains.A.AdminClient())
+        {
+            var put = await admin.PutAsJsonAsync("admin/groups/20002", new { name = "Joint ops", members = new[] { "2301", "3301" } });
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        }
+        await using var mo = await domains.B.LoginAsync("3301", "pw");
+        await using var member = await domains.A.LoginAsync("2301", "pw");
+        // The group is A's (20000-20999): B relays the MMS there, A expands it.
+        await mo.SendRawAsync(Mms("x-7", "20002", domain: B));
+        var copy = await NextMessageAsync(member, "x-7");
+        Assert.Equal($"3301@{A}", copy.Attribute("from"));
+        Assert.Equal("20002", Property(copy, "MsgGroup"));
+        await member.SendRawAsync(Ack("x-7", "1", domain: A));
+        var answer = await NextMessageAsync(mo, "x-7");
+        Assert.Equal($"ACK@{B}", answer.Attribute("from"));
+        Assert.Equal("1", Property(answer, "ReturnCode"));
+    }
 }
