@@ -15,6 +15,8 @@ install_prerequisites() {
   command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
   # Debian's Chromium for the console's browser tests (Playwright's own browser download is not reachable here).
   [ -x /usr/bin/chromium ] || packages+=(chromium)
+  # AFL++ for the short fuzz run (tests/fuzz/run.sh), installed here so that one apt-get update serves everything.
+  command -v afl-fuzz >/dev/null 2>&1 || packages+=(afl++)
   # PostgreSQL 15: the tests run initdb and postgres themselves (tests/Shared/PostgresServer.cs), a fresh server per run.
   local new_postgres=false
   if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
