@@ -23,16 +23,30 @@ public static class MmsRules
         return null;
     }
 
+    // One per thread and reused (GetHashAndReset leaves it ready): creating the OpenSSL digest context was most of the
+    // hash's cost. The method never awaits, so no other caller can use it in between.
+    [ThreadStatic] private static IncrementalHash? t_contentHash;
+
     public static byte[] ContentHash(MmsSubmission submission)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var hash = t_contentHash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         // The bytes of "recipient\0msgType\0stanzaType\0" then the payload, hashed without building that string: this
         // runs for every MMS.
-        AppendTerminated(hash, submission.Recipient);
-        AppendTerminated(hash, submission.MsgType);
-        AppendTerminated(hash, submission.StanzaType);
-        hash.AppendData(submission.Payload);
-        return hash.GetHashAndReset();
+        try
+        {
+            AppendTerminated(hash, submission.Recipient);
+            AppendTerminated(hash, submission.MsgType);
+            AppendTerminated(hash, submission.StanzaType);
+            hash.AppendData(submission.Payload);
+            return hash.GetHashAndReset();
+        }
+        catch
+        {
+            // Half-fed: the next caller must not start from this state.
+            t_contentHash = null;
+            hash.Dispose();
+            throw;
+        }
     }
 
     private static void AppendTerminated(IncrementalHash hash, string? value)

@@ -21,7 +21,10 @@ public sealed partial class UserGrain(
     PeerTable peers,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
-    private string Udn => this.GetPrimaryKeyString();
+    // Kept: GetPrimaryKeyString decodes the grain id into a new string on every call, several times per message.
+    private string? _udn;
+
+    private string Udn => _udn ??= this.GetPrimaryKeyString();
 
     public Task<UserProfile?> GetProfileAsync() =>
         Task.FromResult(state.State.Credentials is { } credentials
