@@ -18,4 +18,7 @@ public static class AuthFailureKeys
     public static string User(string udn) => "user/" + udn;
 
     public static string Address(string address) => "address/" + address;
+
+    /// <summary>In-band registrations (XEP-0077) from one address, counted like failures so that they are throttled alike.</summary>
+    public static string Registrations(string address) => "registrations/" + address;
 }

@@ -7,7 +7,7 @@ namespace Mmss.Gateway.C2s;
 /// <summary>
 /// Counts failed authentications per UDN and per source address in a sliding window, cluster-wide (one grain per UDN
 /// and per address): past the limit further attempts are refused with temporary-auth-failure until the window has
-/// passed, whichever gateway they reach.
+/// passed, whichever gateway they reach. In-band registrations are counted the same way, per address.
 /// </summary>
 public sealed class AuthThrottle(IOptions<C2sOptions> options, IGrainFactory grains, ILogger<AuthThrottle> logger)
 {
@@ -29,6 +29,22 @@ public sealed class AuthThrottle(IOptions<C2sOptions> options, IGrainFactory gra
         catch (Exception e)
         {
             logger.LogWarning("Could not record a failed authentication from {Address} for {Udn}: {Reason}", address, udn, e.Message);
+        }
+    }
+
+    /// <summary>In-band registrations (XEP-0077) are counted per address whatever their outcome, and refused past the limit.</summary>
+    public Task<bool> IsRegistrationBlockedAsync(string address) =>
+        IsBlockedAsync(AuthFailureKeys.Registrations(address), options.Value.MaxRegistrationsPerAddress);
+
+    public async Task RecordRegistrationAsync(string address)
+    {
+        try
+        {
+            await grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.Registrations(address)).RecordAsync(options.Value.AuthFailureWindowSeconds);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Could not record a registration from {Address}: {Reason}", address, e.Message);
         }
     }
 

@@ -144,7 +144,10 @@ public sealed partial class C2sConnection
                 var mechanisms = new XmlElement("mechanisms", Namespaces.Sasl);
                 foreach (var name in SaslMechanisms.Offered) mechanisms.AddElement("mechanism", text: name);
                 features.Add(mechanisms);
+                if (_services.Options.LegacyAuth) features.Add(new XmlElement("auth", Namespaces.IqAuthFeature));
             }
+            // Spec 7.1.2 advertises it whatever the policy; with Off every registration is refused not-allowed.
+            features.Add(new XmlElement("register", Namespaces.RegisterFeature));
         }
         else
         {
@@ -153,6 +156,7 @@ public sealed partial class C2sConnection
             session.AddElement("optional");
             features.Add(session);
             features.Add(new XmlElement("sm", Namespaces.StreamManagement));
+            if (CompressionOffered) features.Add(CompressionFeature());
         }
         await _core.WriteAsync(features, static (output, features) =>
         {

@@ -19,7 +19,7 @@ public sealed partial class C2sConnection
                     await SaslFailureAsync(SaslFailure.EncryptionRequired, "authentication before STARTTLS", null, countsAsFailure: false);
                     return;
                 }
-                if (await _services.Throttle.IsAddressBlockedAsync(RemoteAddress))
+                if (await IsAddressThrottledAsync())
                 {
                     await SaslFailureAsync(SaslFailure.TemporaryAuthFailure, "too many failures from this address", null, countsAsFailure: false);
                     return;
@@ -76,9 +76,7 @@ public sealed partial class C2sConnection
             await SaslFailureAsync(SaslFailure.TemporaryAuthFailure, "too many recent failures for this user", udn, countsAsFailure: false);
             return;
         }
-        Udn = udn;
-        Log.LogInformation("{Udn} authenticated from {Address} with {Mechanism} on connection {ConnectionId}",
-            udn, RemoteAddress, _sasl!.Name, Id);
+        Authenticated(udn, _sasl!.Name);
         _sasl = null;
         await WriteSaslAsync("success", step.Data);
         RestartStream();
@@ -92,10 +90,7 @@ public sealed partial class C2sConnection
         var failureXml = new XmlElement("failure", Namespaces.Sasl);
         failureXml.Add(new XmlElement(failure.ToElementName(), Namespaces.Sasl));
         await SendNonzaAsync(failureXml);
-        if (!countsAsFailure) return;
-        await _services.Throttle.RecordFailureAsync(RemoteAddress, username);
-        if (++_authFailures >= _services.Options.MaxAuthAttemptsPerConnection)
-            throw new XmppStreamException(StreamErrorCondition.NotAuthorized, "too many failed authentication attempts");
+        if (countsAsFailure) await CountAuthFailureAsync(username);
     }
 
     private ValueTask WriteSaslAsync(string name, byte[]? data)

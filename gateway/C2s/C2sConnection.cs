@@ -34,8 +34,10 @@ public sealed partial class C2sConnection
     private bool _sessionEnds;  // this connection's end also ends its session
 
     /// <param name="transportSecured">the transport below is already secure or trusted (XMPP over WebSocket, RFC 7395 §3.8: no STARTTLS)</param>
-    public C2sConnection(ConnectionContext context, C2sServices services, bool transportSecured = false)
+    /// <param name="overWebSocket">RFC 7395 §3.3.3: no XMPP-level compression over WebSocket</param>
+    public C2sConnection(ConnectionContext context, C2sServices services, bool transportSecured = false, bool overWebSocket = false)
     {
+        _overWebSocket = overWebSocket;
         _services = services;
         _core = new XmppStreamCore(context.Transport, services.Options.MaxStanzaBytes, Namespaces.Client, services.Logger,
             WriteHeader, time: services.Time);
@@ -168,7 +170,12 @@ public sealed partial class C2sConnection
             await HandleStreamManagementAsync(stanza);
             return Next.Continue;
         }
-        if (Udn is null) throw new XmppStreamException(StreamErrorCondition.NotAuthorized, "authenticate first");
+        if (stanza.Namespace == Namespaces.Compress)
+        {
+            await HandleCompressAsync(stanza);
+            return Next.Continue;
+        }
+        if (Udn is null && !IsPreAuthenticationIq(stanza)) throw new XmppStreamException(StreamErrorCondition.NotAuthorized, "authenticate first");
         if (stanza.Namespace != Namespaces.Client) throw new XmppStreamException(StreamErrorCondition.UnsupportedStanzaType, $"<{stanza.Name} xmlns='{stanza.Namespace}'/> is not supported");
         switch (stanza.Name)
         {

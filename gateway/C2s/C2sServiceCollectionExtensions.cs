@@ -24,6 +24,8 @@ public static class C2sServiceCollectionExtensions
         services.AddSingleton<IIqHandler, PingHandler>();
         services.AddSingleton<IIqHandler, RosterHandler>();
         services.AddSingleton<IIqHandler, DiscoInfoHandler>();
+        services.AddSingleton<IIqHandler, LegacyAuthHandler>();
+        services.AddSingleton<IIqHandler, RegisterHandler>();
         services.AddHostedService<KeepaliveSweeper>();
         services.AddHostedService<C2sShutdown>();
         return services;

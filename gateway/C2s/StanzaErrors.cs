@@ -6,14 +6,16 @@ namespace Mmss.Gateway.C2s;
 /// <summary>Stanza error replies (RFC 6120 §8.3): the original stanza's addresses swapped, type="error".</summary>
 public static class StanzaErrors
 {
-    public static XmlElement Reply(XmlElement original, string condition, string errorType, string serverDomain)
+    /// <param name="text">why, for a person reading the client's log (RFC 6120 §8.3.2)</param>
+    public static XmlElement Reply(XmlElement original, string condition, string errorType, string serverDomain, string? text = null)
     {
         var reply = new XmlElement(original.Name, Namespaces.Client)
             .SetAttribute("type", "error")
             .SetAttribute("id", original.Attribute("id"))
             .SetAttribute("from", original.Attribute("to") ?? serverDomain)
             .SetAttribute("to", original.Attribute("from"));
-        reply.AddElement("error").SetAttribute("type", errorType).Add(new XmlElement(condition, Namespaces.Stanzas));
+        var error = reply.AddElement("error").SetAttribute("type", errorType).Add(new XmlElement(condition, Namespaces.Stanzas));
+        if (text is not null) error.AddElement("text", Namespaces.Stanzas, text);
         return reply;
     }
 

@@ -70,6 +70,33 @@ public sealed class C2sOptions : IValidatableObject
     [Range(10, 1_000_000)]
     public int MaxUnacknowledgedStanzas { get; set; } = 10_000;
 
+    /// <summary>
+    /// XEP-0138 zlib stream compression, offered to authenticated TCP streams (never over WebSocket, RFC 7395 §3.3.3).
+    /// Compressing inside TLS lets an attacker who can inject text into a victim's stream and watch its size learn
+    /// secrets in it (CRIME); turn it off where that matters more than the bytes saved.
+    /// </summary>
+    public bool Compression { get; set; } = true;
+
+    /// <summary>
+    /// Largest ratio of inflated to compressed bytes between two stanzas (beyond a fixed allowance of
+    /// <see cref="Streams.InflatingStream.AllowanceBytes"/>); more ends the stream with policy-violation.
+    /// </summary>
+    [Range(2, 1100)]
+    public int MaxCompressionRatio { get; set; } = 100;
+
+    /// <summary>XEP-0078 legacy authentication (jabber:iq:auth), plaintext over TLS only; digest is not offered.</summary>
+    public bool LegacyAuth { get; set; } = true;
+
+    /// <summary>XEP-0077 in-band registration: Off (advertised, answered not-allowed), Admin (needs the registration token), Open.</summary>
+    public RegistrationPolicy Registration { get; set; } = RegistrationPolicy.Off;
+
+    /// <summary>The token an Admin-policy registration must carry; unset: the admin API's token (Mmss:Admin:Token).</summary>
+    public string? RegistrationToken { get; set; }
+
+    /// <summary>In-band registrations (successful or not) per source address within <see cref="AuthFailureWindowSeconds"/>.</summary>
+    [Range(1, 100000)]
+    public int MaxRegistrationsPerAddress { get; set; } = 10;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!System.Net.IPAddress.TryParse(BindAddress, out _))

@@ -92,6 +92,7 @@ public sealed partial class XmppStreamCore
         try
         {
             _outputClosed = true;
+            await CompleteCompressionLockedAsync();
             if (_tls is not null)
             {
                 await _output.CompleteAsync();

@@ -131,6 +131,7 @@ public sealed partial class XmppStreamCore
                         return new StreamToken(StreamTokenKind.End, null);
                     default:
                         if (_scope is null) throw XmppStreamException.NotWellFormed("stanza before the stream header");
+                        _inflating?.StanzaRead();
                         return new StreamToken(StreamTokenKind.Element, XmlParser.ParseStanza(buffer.Slice(0, end), _scope));
                 }
             }

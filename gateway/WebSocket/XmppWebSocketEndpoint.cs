@@ -46,7 +46,7 @@ public static class XmppWebSocketEndpoint
             LocalEndPoint = context.Connection.LocalIpAddress is { } local ? new IPEndPoint(local, context.Connection.LocalPort) : null,
         };
         // RFC 7395 §3.8: no STARTTLS over WebSocket; the transport is wss://, loopback, or plaintext the operator allowed.
-        var connection = new C2sConnection(connectionContext, services, transportSecured: true);
+        var connection = new C2sConnection(connectionContext, services, transportSecured: true, overWebSocket: true);
         await bridge.RunAsync(connection.RunAsync(directTls: false), context.RequestAborted);
     }
 

@@ -39,7 +39,10 @@ public sealed class XmppClient : IAsyncDisposable
 
     public string? BoundJid { get; private set; }
 
-    public bool IsSecure => _stream is SslStream;
+    public bool IsSecure => ((_stream as ZlibDuplexStream)?.Inner ?? _stream) is SslStream;
+
+    /// <summary>The XEP-0138 layer once <see cref="CompressAsync"/> succeeded (its byte counts measure the savings).</summary>
+    public ZlibDuplexStream? Compression => _stream as ZlibDuplexStream;
 
     /// <param name="localAddress">the source address, so that a load tool can spread connections over 127.0.0.x.</param>
     public static async Task<XmppClient> ConnectAsync(string host, int port, bool directTls = false, CancellationToken cancellationToken = default,
@@ -119,6 +122,23 @@ public sealed class XmppClient : IAsyncDisposable
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
         _framer = new XmlStreamFramer(_framer.MaxTokenBytes);
         await OpenStreamAsync(domain);
+    }
+
+    /// <summary>
+    /// XEP-0138: asks for zlib; on &lt;compressed/&gt; both directions are compressed and the stream is reopened. Returns
+    /// the server's answer (&lt;compressed/&gt; or &lt;failure/&gt;).
+    /// </summary>
+    public async Task<XmlElement> CompressAsync(string domain, string method = "zlib")
+    {
+        await SendRawAsync($"<compress xmlns='http://jabber.org/protocol/compress'><method>{method}</method></compress>");
+        var answer = await ReadAsync() ?? throw new IOException("stream closed instead of <compressed/>");
+        if (answer.Name != "compressed") return answer;
+        await _reader.CompleteAsync();
+        _stream = new ZlibDuplexStream(_stream);
+        _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
+        _framer = new XmlStreamFramer(_framer.MaxTokenBytes);
+        await OpenStreamAsync(domain);
+        return answer;
     }
 
     /// <summary>Runs a SASL exchange; returns the server's &lt;success/&gt; or &lt;failure/&gt;. After success the stream is reopened.</summary>

@@ -17,5 +17,12 @@ public static class Namespaces
     public const string DiscoItems = "http://jabber.org/protocol/disco#items";
     public const string StreamManagement = "urn:xmpp:sm:3";
     public const string JiveProperties = "http://www.jivesoftware.com/xmlns/xmpp/properties";
+    public const string CompressFeature = "http://jabber.org/features/compress";
+    public const string Compress = "http://jabber.org/protocol/compress";
+    public const string IqAuthFeature = "http://jabber.org/features/iq-auth";
+    public const string IqAuth = "jabber:iq:auth";
+    public const string RegisterFeature = "http://jabber.org/features/iq-register";
+    public const string Register = "jabber:iq:register";
+    public const string DataForms = "jabber:x:data";
     public const string Xml = "http://www.w3.org/XML/1998/namespace";
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mmss.Integration.Tests.Infrastructure;
 
 namespace Mmss.Integration.Tests;
@@ -7,27 +6,13 @@ namespace Mmss.Integration.Tests;
 [Collection(ServerCollection.Name)]
 public class Slixmpp_Interop_Tests(ServerFixture fixture)
 {
-    private static (Process Process, Task<string> Output) RunScript(params string[] arguments)
-    {
-        var script = Path.Combine(AppContext.BaseDirectory, "interop", arguments[0]);
-        var start = new ProcessStartInfo("/usr/bin/python3", [script, .. arguments[1..]])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        return (process, Task.WhenAll(stdout, stderr).ContinueWith(t => string.Concat(t.Result), TaskScheduler.Default));
-    }
-
     [Fact]
     public async Task Slixmpp_sends_an_mms_with_jive_properties_and_receives_the_relayed_ack()
     {
         await fixture.Server.ProvisionUserAsync("8801", "pw");
         await fixture.Server.ProvisionUserAsync("8802", "pw");
         await using var recipient = await fixture.Server.LoginAsync("8802", "pw");
-        var (process, output) = RunScript("slixmpp_mms.py", "127.0.0.1", fixture.Server.C2sPort.ToString(), "8801@127.0.0.1", "pw", "8802", "slix-1");
+        var (process, output) = SlixmppScript.Start("slixmpp_mms.py", "127.0.0.1", fixture.Server.C2sPort.ToString(), "8801@127.0.0.1", "pw", "8802", "slix-1");
         using (process)
         {
             var mms = await recipient.ReadUntilAsync(e => Stanzas.IsMessage(e, "slix-1"), TimeSpan.FromSeconds(60));
@@ -49,20 +34,29 @@ public class Slixmpp_Interop_Tests(ServerFixture fixture)
     [InlineData("SCRAM-SHA-1")]
     public async Task Slixmpp_logs_in_over_starttls(string mechanism)
     {
-        var script = Path.Combine(AppContext.BaseDirectory, "interop", "slixmpp_login.py");
-        var start = new ProcessStartInfo("/usr/bin/python3",
-            [script, "127.0.0.1", fixture.Server.C2sPort.ToString(), "1101@127.0.0.1", "pw-1101", mechanism])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        var output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"slixmpp exited {process.ExitCode}: {output}");
+        var (exitCode, output) = await SlixmppScript.RunAsync(
+            "slixmpp_login.py", "127.0.0.1", fixture.Server.C2sPort.ToString(), "1101@127.0.0.1", "pw-1101", mechanism);
+        Assert.True(exitCode == 0, $"slixmpp exited {exitCode}: {output}");
         Assert.Contains("LOGIN-OK 1101@127.0.0.1/", output);
+    }
+
+    [Fact]
+    public async Task Slixmpp_logs_in_with_legacy_iq_auth_over_tls_and_is_asked_for_no_digest()
+    {
+        await fixture.Server.ProvisionUserAsync("8803", "pw-8803");
+        var (exitCode, output) = await SlixmppScript.RunAsync(
+            "slixmpp_legacy_auth.py", "127.0.0.1", fixture.Server.C2sPort.ToString(), "8803@127.0.0.1", "pw-8803");
+        Assert.True(exitCode == 0, $"slixmpp exited {exitCode}: {output}");
+        Assert.Contains("FIELDS password resource username", output);
+        Assert.Contains("LOGIN-OK 8803@127.0.0.1/legacy", output);
+    }
+
+    [Fact]
+    public async Task Slixmpp_registration_is_refused_with_not_allowed_when_the_policy_is_off()
+    {
+        var (exitCode, output) = await SlixmppScript.RunAsync(
+            "slixmpp_register.py", "127.0.0.1", fixture.Server.C2sPort.ToString(), "8804@127.0.0.1", "pw", "pw2");
+        Assert.True(exitCode == 1, $"slixmpp exited {exitCode}: {output}");
+        Assert.Contains("REGISTER-FAILED not-allowed", output);
     }
 }

@@ -13,19 +13,6 @@ public class StreamErrors_Tests(ServerFixture fixture)
 
     private const string Header = "<?xml version='1.0'?><stream:stream to='127.0.0.1' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
 
-    private async Task<XmlElement> ExpectStreamErrorAsync(XmppClient client, string condition)
-    {
-        XmlElement? element;
-        do
-        {
-            element = await client.ReadAsync();
-        } while (element is not null && !(element.Name == "error" && element.Namespace == Namespaces.Streams));
-        Assert.NotNull(element);
-        Assert.NotNull(element.Element(condition, Namespaces.StreamErrors));
-        Assert.Null(await client.ReadAsync());
-        return element;
-    }
-
     private async Task<XmppClient> OpenAsync()
     {
         var client = await XmppClient.ConnectAsync("127.0.0.1", Server.TlsPort, directTls: true);
@@ -38,7 +25,7 @@ public class StreamErrors_Tests(ServerFixture fixture)
     {
         await using var client = await OpenAsync();
         await client.SendRawAsync("<message><body>x</message>");
-        await ExpectStreamErrorAsync(client, "not-well-formed");
+        await client.ExpectStreamErrorAsync("not-well-formed");
     }
 
     [Fact]
@@ -47,7 +34,7 @@ public class StreamErrors_Tests(ServerFixture fixture)
         await using var client = await XmppClient.ConnectAsync("127.0.0.1", Server.C2sPort);
         await client.SendRawAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         await client.ReadStreamHeaderAsync();
-        await ExpectStreamErrorAsync(client, "not-well-formed");
+        await client.ExpectStreamErrorAsync("not-well-formed");
     }
 
     [Theory]
@@ -59,7 +46,7 @@ public class StreamErrors_Tests(ServerFixture fixture)
     {
         await using var client = await OpenAsync();
         await client.SendRawAsync(input);
-        await ExpectStreamErrorAsync(client, "restricted-xml");
+        await client.ExpectStreamErrorAsync("restricted-xml");
     }
 
     [Fact]
@@ -68,7 +55,7 @@ public class StreamErrors_Tests(ServerFixture fixture)
         await using var client = await XmppClient.ConnectAsync("127.0.0.1", Server.TlsPort, directTls: true);
         await client.SendRawAsync("<?xml version='1.0'?><!DOCTYPE lol [<!ENTITY lol 'lol'>]>" + Header);
         await client.ReadStreamHeaderAsync();
-        await ExpectStreamErrorAsync(client, "restricted-xml");
+        await client.ExpectStreamErrorAsync("restricted-xml");
     }
 
     [Fact]
@@ -77,7 +64,7 @@ public class StreamErrors_Tests(ServerFixture fixture)
         await using var client = await OpenAsync();
         // The server's limit here is 64 KiB; the stanza is never closed, so only the limit can end it.
         await client.SendRawAsync("<message><body>" + new string('a', 80 * 1024));
-        await ExpectStreamErrorAsync(client, "policy-violation");
+        await client.ExpectStreamErrorAsync("policy-violation");
     }
 
     [Fact]
@@ -86,7 +73,7 @@ public class StreamErrors_Tests(ServerFixture fixture)
         await using var client = await XmppClient.ConnectAsync("127.0.0.1", Server.TlsPort, directTls: true);
         await client.SendRawAsync("<stream:stream xmlns='jabber:client' xmlns:stream='urn:wrong' version='1.0'>");
         await client.ReadStreamHeaderAsync();
-        await ExpectStreamErrorAsync(client, "invalid-namespace");
+        await client.ExpectStreamErrorAsync("invalid-namespace");
     }
 
     [Fact]
@@ -95,7 +82,7 @@ public class StreamErrors_Tests(ServerFixture fixture)
         await using var client = await XmppClient.ConnectAsync("127.0.0.1", Server.TlsPort, directTls: true);
         await client.SendRawAsync("<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>");
         await client.ReadStreamHeaderAsync();
-        await ExpectStreamErrorAsync(client, "invalid-namespace");
+        await client.ExpectStreamErrorAsync("invalid-namespace");
     }
 
     [Fact]
@@ -103,7 +90,7 @@ public class StreamErrors_Tests(ServerFixture fixture)
     {
         await using var client = await OpenAsync();
         await client.SendRawAsync("<message to='1102@127.0.0.1'><body>hi</body></message>");
-        await ExpectStreamErrorAsync(client, "not-authorized");
+        await client.ExpectStreamErrorAsync("not-authorized");
     }
 
     [Fact]
@@ -111,7 +98,7 @@ public class StreamErrors_Tests(ServerFixture fixture)
     {
         await using var client = await Server.LoginAsync("1101", "pw-1101", resource: "unsupported");
         await client.SendRawAsync("<foo/>");
-        await ExpectStreamErrorAsync(client, "unsupported-stanza-type");
+        await client.ExpectStreamErrorAsync("unsupported-stanza-type");
     }
 
     [Fact]
@@ -120,7 +107,7 @@ public class StreamErrors_Tests(ServerFixture fixture)
         await using (var bad = await OpenAsync())
         {
             await bad.SendRawAsync("<<<>>>");
-            await ExpectStreamErrorAsync(bad, "not-well-formed");
+            await bad.ExpectStreamErrorAsync("not-well-formed");
         }
         await using var good = await Server.LoginAsync("1102", "pw-1102", resource: "after-bad");
         Assert.NotNull(good.BoundJid);

@@ -42,6 +42,19 @@ public class WebSocket_Tests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_websocket_stream_is_offered_no_compression_and_a_request_for_it_fails()
+    {
+        // RFC 7395 §3.3.3: compression belongs to the WebSocket layer, not to XMPP over it.
+        await using var client = await LoginAsync("1101", "pw-1101", resource: "ws-compress");
+        Assert.NotNull(client.Features!.Element("bind", Namespaces.Bind));
+        Assert.Null(client.Features.Element("compression", Namespaces.CompressFeature));
+        await client.SendAsync($"<compress xmlns='{Namespaces.Compress}'><method>zlib</method></compress>");
+        var failure = await client.ReadAsync();
+        Assert.Equal(("failure", Namespaces.Compress), (failure.Name, failure.Namespace));
+        Assert.NotNull(failure.Element("setup-failed", Namespaces.Compress));
+    }
+
+    [Fact]
     public async Task The_server_answers_open_with_open_and_features_each_a_standalone_document()
     {
         await using var client = await WebSocketXmppClient.ConnectAsync(Server.HttpPort);

@@ -14,6 +14,9 @@ public sealed class BindHandler : IIqHandler
     public string? Feature => null;
     public bool RequiresBoundSession => false;
 
+    /// <summary>RFC 6120 §7.7.2.1 in short: a resourcepart of at most 1023 characters and no control characters.</summary>
+    public static bool IsValidResource(string resource) => resource.Length <= MaxResourceLength && !resource.Any(char.IsControl);
+
     public async ValueTask HandleAsync(C2sConnection connection, XmlElement iq, XmlElement payload)
     {
         if (iq.Attribute("type") != "set" || connection.IsBound)
@@ -23,7 +26,7 @@ public sealed class BindHandler : IIqHandler
         }
         var resource = payload.Element("resource", Namespaces.Bind)?.Text.Trim();
         if (string.IsNullOrEmpty(resource)) resource = "mmss-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        if (resource.Length > MaxResourceLength || resource.Any(char.IsControl))
+        if (!IsValidResource(resource))
         {
             await connection.SendAsync(StanzaErrors.BadRequest(iq, connection.Domain));
             return;

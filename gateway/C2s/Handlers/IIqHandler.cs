@@ -15,5 +15,8 @@ public interface IIqHandler
     /// <summary>False for the iqs a client may send between authentication and resource binding.</summary>
     bool RequiresBoundSession => true;
 
+    /// <summary>True for the iqs a client may send before it authenticates (XEP-0077 registration, XEP-0078 login).</summary>
+    bool AllowedBeforeAuthentication => false;
+
     ValueTask HandleAsync(C2sConnection connection, XmlElement iq, XmlElement payload);
 }

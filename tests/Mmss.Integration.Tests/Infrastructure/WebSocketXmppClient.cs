@@ -20,6 +20,9 @@ public sealed class WebSocketXmppClient : IAsyncDisposable
 
     public string? BoundJid { get; private set; }
 
+    /// <summary>The features of the stream after authentication.</summary>
+    public XmlElement? Features { get; private set; }
+
     public static async Task<WebSocketXmppClient> ConnectAsync(int httpPort, string? origin = null, string? subprotocol = "xmpp")
     {
         var socket = new ClientWebSocket();
@@ -53,7 +56,7 @@ public sealed class WebSocketXmppClient : IAsyncDisposable
             break;
         }
         await client.OpenAsync();
-        await client.ReadUntilAsync(e => e.Name == "features");
+        client.Features = await client.ReadUntilAsync(e => e.Name == "features");
         await client.SendAsync($"<iq xmlns='jabber:client' type='set' id='bind'><bind xmlns='{Namespaces.Bind}'><resource>{resource}</resource></bind></iq>");
         var bound = await client.ReadUntilAsync(e => e.Attribute("id") == "bind");
         client.BoundJid = bound.Element("bind", Namespaces.Bind)?.Element("jid", Namespaces.Bind)?.Text;
