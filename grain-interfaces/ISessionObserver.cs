@@ -7,4 +7,8 @@ public interface ISessionObserver : IGrainObserver
 {
     [OneWay]
     Task DeliverAsync(string sessionId, Delivery[] deliveries);
+
+    /// <summary>Presence of other resources for the session (RFC 6121 §4), written in order with its deliveries; never stored.</summary>
+    [OneWay]
+    Task PresenceAsync(string sessionId, PresenceUpdate[] presences);
 }

@@ -1,7 +1,7 @@
 namespace Mmss.GrainInterfaces;
 
 /// <summary>A user (UE or DC), keyed by UDN.</summary>
-public interface IUserGrain : IGrainWithStringKey
+public interface IUserGrain : IGrainWithStringKey, IUserPresence
 {
     /// <summary>The provisioned profile, or null when this UDN is not provisioned.</summary>
     Task<UserProfile?> GetProfileAsync();

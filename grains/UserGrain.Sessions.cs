@@ -36,6 +36,12 @@ public sealed partial class UserGrain
             sessions.Add(session);
             await state.WriteStateAsync();
             events.Presence(Udn, online: true, session.GatewayId, session.SessionId, session.Address, sessions.Count);
+            // The gateway's handle carries what the session had announced: contacts told it went unavailable learn it is back.
+            if (session.Presence is { } presence)
+            {
+                Broadcast(presence, session);
+                WatchPresence();
+            }
         }
         var mailbox = await MailboxAsync();
         if (known && !freshActivation) return;
@@ -76,6 +82,7 @@ public sealed partial class UserGrain
         var remaining = state.State.Sessions.Count;
         foreach (var session in ended)
             events.Presence(Udn, online: remaining > 0, session.GatewayId, session.SessionId, session.Address, remaining);
+        BroadcastUnavailable(ended);
     }
 
     /// <summary>

@@ -59,5 +59,6 @@ public sealed partial class UserGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (state.State.Sessions.Count > 0) await ForgetSessionsOfGoneGatewaysAsync();
+        if (state.State.Sessions.Any(s => s.Presence is not null)) WatchPresence();
     }
 }

@@ -71,6 +71,7 @@ public static class MmssSiloBuilderExtensions
     public static ISiloBuilder AddMmssGrainServices(this ISiloBuilder silo)
     {
         silo.Services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        silo.Services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         silo.Services.AddMmssPeers(silo.Configuration);
         silo.Services.TryAddSingleton(TimeProvider.System);
         // Events are off unless UseMmssEmbedded/UseMmssCluster enabled them (Mmss:Mqtt) before this.

@@ -75,6 +75,30 @@ public sealed partial class C2sConnection
         }
     }
 
+    /// <summary>Writes other resources' presence to this connection's session (RFC 6121 §4); never stored, so never confirmed.</summary>
+    public async Task WritePresencesAsync(C2sSession session, PresenceUpdate[] presences)
+    {
+        try
+        {
+            using var output = await _core.AcquireOutputAsync();
+            if (output.IsClosed) return;
+            foreach (var presence in presences)
+            {
+                if (session.StreamManagement is { } sm)
+                {
+                    PresenceRenderer.Write(Scratch(), presence, session.FullJid, session.Domain);
+                    CommitLocked(output.Writer, sm, confirmSeq: 0);
+                }
+                else PresenceRenderer.Write(output.Writer, presence, session.FullJid, session.Domain);
+            }
+            await output.FlushAsync();
+        }
+        catch (Exception e)
+        {
+            Log.LogDebug("{FullJid}: writing {Count} presences failed: {Reason}", session.FullJid, presences.Length, e.Message);
+        }
+    }
+
     /// <summary>FAIL straight back to the originator for a message refused on arrival (spec 7.5.2, project FAIL table).</summary>
     public async ValueTask SendFailAsync(string messageId, int failCode)
     {

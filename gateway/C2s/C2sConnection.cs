@@ -188,6 +188,7 @@ public sealed partial class C2sConnection
             case "presence":
                 RequireBound();
                 await DrainMessagesInFlightAsync();
+                await _services.Presence.HandleAsync(this, stanza);
                 break;
             case "message":
                 RequireBound();

@@ -14,6 +14,7 @@ public static class C2sServiceCollectionExtensions
         services.AddSingleton<IqRouter>();
         services.AddSingleton<C2sServices>();
         services.AddSingleton<MessageRouter>();
+        services.AddSingleton<PresenceHandler>();
         services.AddSingleton<Messaging.GatewayIdentity>();
         services.AddSingleton<Messaging.SessionObserver>();
         services.AddSingleton<Messaging.GatewayRegistration>();

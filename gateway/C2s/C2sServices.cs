@@ -16,6 +16,7 @@ public sealed class C2sServices(
     SessionRegistry sessions,
     IqRouter iqRouter,
     MessageRouter messages,
+    PresenceHandler presence,
     IGrainFactory grains,
     Messaging.GatewayIdentity gateway,
     Messaging.GatewayRegistration registration,
@@ -32,6 +33,7 @@ public sealed class C2sServices(
     public SessionRegistry Sessions { get; } = sessions;
     public IqRouter IqRouter { get; } = iqRouter;
     public MessageRouter Messages { get; } = messages;
+    public PresenceHandler Presence { get; } = presence;
     public IGrainFactory Grains { get; } = grains;
     public Messaging.GatewayIdentity Gateway { get; } = gateway;
     public Messaging.GatewayRegistration Registration { get; } = registration;

@@ -20,6 +20,14 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
 
     public string FullJid { get; } = $"{udn}@{domain}/{resource}";
 
+    public string Resource { get; } = resource;
+
+    /// <summary>
+    /// What the terminal last announced (RFC 6121 §4), null before its initial presence and after unavailable. The user
+    /// grain keeps it too; this copy goes with the session's handle when grain and gateway resynchronise.
+    /// </summary>
+    public PresenceUpdate? Presence { get; set; }
+
     /// <summary>
     /// How grains name this session when they push deliveries: unique in the cluster (this gateway process's identity
     /// and its connection number), since a user grain holds sessions of every gateway.
@@ -72,15 +80,16 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
     public Task ResyncAsync() =>
         HasEnded || !_userKnowsSession
             ? Task.CompletedTask
-            : User.ResyncSessionAsync(new SessionHandle(services.Gateway.Id, SessionId, services.Registration.Reference, address));
+            : User.ResyncSessionAsync(Handle(Presence));
 
     private async Task AttachAndWriteBacklogAsync()
     {
-        var handle = new SessionHandle(services.Gateway.Id, SessionId, services.Registration.Reference, address);
-        var backlog = await User.AttachSessionAsync(handle);
+        var backlog = await User.AttachSessionAsync(Handle());
         _userKnowsSession = true;
         if (backlog.Length > 0 && Connection is { } connection) await connection.WriteDeliveriesAsync(this, backlog);
     }
+
+    private SessionHandle Handle(PresenceUpdate? presence = null) => new(services.Gateway.Id, SessionId, services.Registration.Reference, address, presence);
 
     /// <summary>
     /// Deliveries pushed by the user grain through this gateway's observer, written in the order they arrive: each
@@ -90,14 +99,23 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
     {
         lock (_pushOrder)
         {
-            return _lastPush = PushAfterAsync(_lastPush, deliveries);
+            return _lastPush = PushAfterAsync(_lastPush, deliveries, null);
+        }
+    }
+
+    /// <summary>Presence of other resources, in order with the deliveries; dropped while no connection carries the session.</summary>
+    public Task PushPresenceAsync(PresenceUpdate[] presences)
+    {
+        lock (_pushOrder)
+        {
+            return _lastPush = PushAfterAsync(_lastPush, null, presences);
         }
     }
 
     private readonly Lock _pushOrder = new();
     private Task _lastPush = Task.CompletedTask;
 
-    private async Task PushAfterAsync(Task previous, Delivery[] deliveries)
+    private async Task PushAfterAsync(Task previous, Delivery[]? deliveries, PresenceUpdate[]? presences)
     {
         try
         {
@@ -107,7 +125,8 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
         {
             services.Logger.LogDebug("{FullJid}: an earlier push failed: {Reason}", FullJid, e.Message);
         }
-        await PushInOrderAsync(deliveries);
+        if (deliveries is not null) await PushInOrderAsync(deliveries);
+        else if (presences is not null && Connection is { } connection) await connection.WritePresencesAsync(this, presences);
     }
 
     private async Task PushInOrderAsync(Delivery[] deliveries)

@@ -19,4 +19,11 @@ public sealed class SessionObserver(SessionRegistry sessions, ILogger<SessionObs
         }
         return Task.CompletedTask;
     }
+
+    public Task PresenceAsync(string sessionId, PresenceUpdate[] presences)
+    {
+        // Presence is never stored: a session gone has nobody to show it to.
+        if (sessions.FindBySessionId(sessionId) is { } session) _ = session.PushPresenceAsync(presences);
+        return Task.CompletedTask;
+    }
 }

@@ -98,6 +98,15 @@ public class ConsoleBrowser_Tests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task The_contact_list_shows_a_group_member_going_online_and_offline()
+    {
+        await UsersAsync("71071", "71072");
+        await GroupAsync("97107", "Presence", "71071", "71072");
+        await RunScenarioAsync("presence", new { a = "71071", b = "71072", password = Password });
+        Assert.True(File.Exists(Path.Combine(Screenshots, "10-contact-online.png")));
+    }
+
+    [Fact]
     public async Task A_wrong_password_shows_the_error()
     {
         await UsersAsync("71031");

@@ -69,7 +69,8 @@ public class Session_Tests(ServerFixture fixture)
         await using var client = await Server.LoginAsync("1102", "pw-1102", resource: "presence");
         await client.SendRawAsync("<presence/>   \n  <presence><show>away</show></presence> ");
         await client.SendRawAsync("<iq type='get' id='after'><ping xmlns='urn:xmpp:ping'/></iq>");
-        var next = await client.ReadAsync();
-        Assert.Equal("after", next!.Attribute("id"));
+        // Only the user's own presence comes back (RFC 6121 §4.2.2: a user is subscribed to itself), then the answer.
+        var next = await client.ReadUntilAsync(e => e.Name != "presence");
+        Assert.Equal("after", next.Attribute("id"));
     }
 }

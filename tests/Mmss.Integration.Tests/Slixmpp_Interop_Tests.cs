@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
 using Mmss.Integration.Tests.Infrastructure;
 
 namespace Mmss.Integration.Tests;
@@ -25,6 +27,51 @@ public class Slixmpp_Interop_Tests(ServerFixture fixture)
             Assert.True(process.ExitCode == 0, $"slixmpp exited {process.ExitCode}: {text}");
             Assert.Contains("ACK-OK 1", text);
         }
+    }
+
+    [Fact]
+    public async Task Slixmpp_sees_a_talk_group_contact_come_online_and_go_away()
+    {
+        await fixture.Server.ProvisionUserAsync("8811", "pw");
+        await fixture.Server.ProvisionUserAsync("8812", "pw");
+        using (var admin = fixture.Server.AdminClient())
+        {
+            (await admin.PutAsJsonAsync("admin/groups/8819", new { name = "Slix patrol", members = new[] { "8811", "8812" } })).EnsureSuccessStatusCode();
+        }
+        var contact = await fixture.Server.LoginAsync("8811", "pw", resource: "dc");
+        await contact.SendRawAsync("<presence><status>dispatch</status></presence>");
+        var start = new ProcessStartInfo("/usr/bin/python3",
+            [Path.Combine(AppContext.BaseDirectory, "interop", "slixmpp_presence.py"), "127.0.0.1", fixture.Server.C2sPort.ToString(), "8812@127.0.0.1", "pw", "8811@127.0.0.1"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        async Task<string> LineAsync(string prefix)
+        {
+            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                if (line.StartsWith(prefix, StringComparison.Ordinal)) return line;
+            }
+            throw new InvalidOperationException($"slixmpp ended before {prefix}: {await stderr}");
+        }
+        try
+        {
+            Assert.Equal("ROSTER both", await LineAsync("ROSTER"));
+            Assert.Equal("AVAILABLE 8811@127.0.0.1/dc dispatch", await LineAsync("AVAILABLE"));
+            // The contact sees the slixmpp terminal too, then drops its connection.
+            var seen = await contact.ReadUntilAsync(e => e.Name == "presence" && e.Attribute("from")?.StartsWith("8812@127.0.0.1/") == true);
+            Assert.Equal("slixmpp terminal", seen.Element("status", Mmss.Protocol.Xmpp.Namespaces.Client)!.Text);
+        }
+        finally
+        {
+            await contact.DisposeAsync();
+        }
+        Assert.Equal("UNAVAILABLE 8811@127.0.0.1/dc", await LineAsync("UNAVAILABLE"));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"slixmpp exited {process.ExitCode}: {await stderr}");
     }
 
     [Theory]

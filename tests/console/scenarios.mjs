@@ -183,6 +183,22 @@ const scenarios = {
     await waitForDetail(page, id, "ACK 1: received");
   },
 
+  // Presence in the contact list: a member of the same talk group goes online, then logs out. (A page merely closed
+  // stays available while its session waits to be resumed, XEP-0198, until Mmss:C2s:ResumeTimeoutSeconds.)
+  async "presence"({ a, b, password }) {
+    const pageA = await newPage("A");
+    await login(pageA, a, password);
+    await pageA.waitForSelector(`[data-contact="${b}"][data-presence=offline]`);
+    const pageB = await newPage("B");
+    await login(pageB, b, password);
+    await pageA.waitForSelector(`[data-contact="${b}"][data-presence=online]`);
+    await pageB.waitForSelector(`[data-contact="${a}"][data-presence=online]`);
+    await shot(pageA, "10-contact-online");
+    await pageB.click("#logout");
+    await pageA.waitForSelector(`[data-contact="${b}"][data-presence=offline]`);
+    await shot(pageA, "11-contact-offline");
+  },
+
   async "wrong-password"({ a }) {
     const page = await newPage("A");
     await page.goto(`${base}/console`);

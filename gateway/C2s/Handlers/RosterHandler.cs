@@ -8,10 +8,15 @@ namespace Mmss.Gateway.C2s.Handlers;
 /// Roster get (RFC 6121 §2.2): an MMSS keeps no contact lists, but a terminal can reach the talk groups it belongs to
 /// and their members, so the roster lists those, read-only, from provisioning: each group as an item in the roster
 /// group "Talk groups", each member as an item in a roster group named after each talk group it shares.
-/// Roster sets are refused: provisioning owns membership.
+/// Roster sets are refused: provisioning owns membership. A member is subscribed both ways (RFC 6121 §2.1.2.5:
+/// presence flows, see <see cref="PresenceHandler"/>) when it shares a talk group small enough to carry presence
+/// (Mmss:Presence:MaxGroupMembers, the silos' setting, read here by name); otherwise, and for the groups themselves,
+/// 'none'.
 /// </summary>
-public sealed class RosterHandler : IIqHandler
+public sealed class RosterHandler(IConfiguration configuration) : IIqHandler
 {
+    private readonly int _maxPresenceGroupMembers = configuration.GetValue("Mmss:Presence:MaxGroupMembers", 500);
+
     /// <summary>The roster group that marks an item as a talk group (the item's JID is the GDN).</summary>
     public const string TalkGroups = "Talk groups";
 
@@ -36,8 +41,9 @@ public sealed class RosterHandler : IIqHandler
             .OfType<GroupProfile>()
             .Where(group => group.Members.Contains(udn))
             .ToList();
-        // Each member once, with every talk group it shares with this user.
+        // Each member once, with every talk group it shares with this user, and whether presence flows through one.
         var shared = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        var contacts = new HashSet<string>(StringComparer.Ordinal);
         foreach (var group in groups)
         {
             foreach (var member in group.Members)
@@ -49,6 +55,7 @@ public sealed class RosterHandler : IIqHandler
                     shared[member] = names = [];
                 }
                 names.Add(GroupLabel(group));
+                if (group.Members.Count <= _maxPresenceGroupMembers) contacts.Add(member);
             }
         }
         var profiles = await Task.WhenAll(shared.Keys.Select(member => grains.GetGrain<IUserGrain>(member).GetProfileAsync()));
@@ -57,11 +64,11 @@ public sealed class RosterHandler : IIqHandler
         var query = result.AddElement("query", Namespaces.Roster);
         foreach (var group in groups)
         {
-            Item(query, $"{group.Gdn}@{connection.Domain}", string.IsNullOrEmpty(group.Name) ? group.Gdn : group.Name).AddElement("group", text: TalkGroups);
+            Item(query, $"{group.Gdn}@{connection.Domain}", string.IsNullOrEmpty(group.Name) ? group.Gdn : group.Name, "none").AddElement("group", text: TalkGroups);
         }
         foreach (var profile in profiles.OfType<UserProfile>())
         {
-            var item = Item(query, $"{profile.Udn}@{connection.Domain}", profile.Name);
+            var item = Item(query, $"{profile.Udn}@{connection.Domain}", profile.Name, contacts.Contains(profile.Udn) ? "both" : "none");
             foreach (var name in shared[profile.Udn]) item.AddElement("group", text: name);
         }
         await connection.SendAsync(result);
@@ -69,11 +76,10 @@ public sealed class RosterHandler : IIqHandler
 
     private static string GroupLabel(GroupProfile group) => string.IsNullOrEmpty(group.Name) ? group.Gdn : $"{group.Name} ({group.Gdn})";
 
-    // subscription 'none': presence is not subscribed to, it is what the server knows (RFC 6121 §2.1.2.5).
-    private static XmlElement Item(XmlElement query, string jid, string name)
+    private static XmlElement Item(XmlElement query, string jid, string name, string subscription)
     {
         var item = query.AddElement("item");
-        item.SetAttribute("jid", jid).SetAttribute("name", name).SetAttribute("subscription", "none");
+        item.SetAttribute("jid", jid).SetAttribute("name", name).SetAttribute("subscription", subscription);
         return item;
     }
 }

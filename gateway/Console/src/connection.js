@@ -53,8 +53,11 @@ export function connect({ udn, password, service, domain, onStanza, onStatus, on
       return result.getChild("query", "jabber:iq:roster").getChildren("item").map((item) => ({
         jid: item.attrs.jid,
         name: item.attrs.name ?? item.attrs.jid,
+        subscription: item.attrs.subscription ?? "none",
         groups: item.getChildren("group").map((g) => g.text()),
       }));
     },
+    // RFC 6121 §4.2: the initial presence; the server answers with the contacts' presence and tells them ours.
+    announce: () => xmpp.send(xml("presence")),
   };
 }

@@ -70,6 +70,8 @@ async function login(event) {
       } catch (e) {
         setStatus(`online; contacts unavailable (${e.message})`, "warn");
       }
+      // After the roster, so that the contacts' presence that answers it finds them listed.
+      await connection.announce().catch(() => {});
       render();
     },
     onError: (error) => {
@@ -107,7 +109,12 @@ async function logout() {
 // --- incoming stanzas ---
 
 function onStanza(stanza) {
-  if (!stanza.is("message") || !session) return;
+  if (!session) return;
+  if (stanza.is("presence")) {
+    if (stanza.attrs.from) store.presence(stanza.attrs.from, stanza.attrs.type, stanza.getChildText("show"));
+    return;
+  }
+  if (!stanza.is("message")) return;
   const from = (stanza.attrs.from ?? "").split("/")[0];
   const local = from.split("@")[0];
   const id = stanza.attrs.id;
@@ -236,12 +243,15 @@ function render() {
 
 function contactButton(contact) {
   const unread = store.unread(contact.id);
+  // Presence flows only with the members the roster says are subscribed (both): not for groups, nor a typed UDN.
+  const availability = contact.presence ? store.availability(contact.id) : null;
   return h(
     "li",
     {},
     h(
       "button",
-      { type: "button", className: contact.id === current ? "contact current" : "contact", "data-contact": contact.id, onclick: () => open(contact.id) },
+      { type: "button", className: contact.id === current ? "contact current" : "contact", "data-contact": contact.id, "data-presence": availability, onclick: () => open(contact.id) },
+      availability ? h("span", { className: `presence ${availability}`, title: availability, "aria-label": availability }) : null,
       h("span", { className: "name" }, contact.name),
       h("span", { className: "number" }, contact.id),
       unread ? h("span", { className: "badge", title: `${unread} unread` }, unread) : null,

@@ -20,13 +20,32 @@ export class Store {
     for (const item of items) {
       const id = item.jid.split("@")[0];
       const group = item.groups.includes(TALK_GROUPS);
-      this.contacts.set(id, { id, name: item.name, group, memberOf: group ? [] : item.groups });
+      this.contacts.set(id, { id, name: item.name, group, memberOf: group ? [] : item.groups, presence: item.subscription === "both", resources: new Map() });
     }
     this.changed();
   }
 
+  // RFC 6121 §4: presence per resource (full JID); a contact is online while any resource is available.
+  presence(from, type, show) {
+    const [bare, resource = ""] = from.split("/");
+    const contact = this.contacts.get(bare.split("@")[0]);
+    if (!contact || contact.group) return;
+    contact.resources ??= new Map();
+    if (type === "unavailable") contact.resources.delete(resource);
+    else if (!type) contact.resources.set(resource, show ?? "");
+    else return;
+    this.changed();
+  }
+
+  // "online", "away" (every available resource away, xa or dnd) or "offline".
+  availability(id) {
+    const shows = [...(this.contacts.get(id)?.resources?.values() ?? [])];
+    if (!shows.length) return "offline";
+    return shows.some((show) => show === "" || show === "chat") ? "online" : "away";
+  }
+
   contact(id) {
-    if (!this.contacts.has(id)) this.contacts.set(id, { id, name: id, group: false, memberOf: [], unlisted: true });
+    if (!this.contacts.has(id)) this.contacts.set(id, { id, name: id, group: false, memberOf: [], unlisted: true, resources: new Map() });
     return this.contacts.get(id);
   }
 
