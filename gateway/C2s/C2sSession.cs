@@ -83,31 +83,50 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
     }
 
     /// <summary>
-    /// Deliveries pushed by the user grain through this gateway's observer, written in the order they arrive: each
-    /// push waits for the one before it, so concurrent observer calls cannot overtake each other at the write lock.
+    /// Deliveries pushed by the user grain through this gateway's observer, written in the order they arrive by one
+    /// writer, so concurrent observer calls cannot overtake each other at the write lock. Pushes queue here while the
+    /// terminal reads slowly (the write waits for the socket); an emergency MMS goes ahead of the ordinary pushes
+    /// still queued. A resynchronisation's backlog is one push: it counts as an emergency when it starts with one (the
+    /// grain puts emergencies first), so its emergencies are not held behind ordinary pushes either.
     /// </summary>
     public Task PushAsync(Delivery[] deliveries)
     {
         lock (_pushOrder)
         {
-            return _lastPush = PushAfterAsync(_lastPush, deliveries);
+            (deliveries is [{ Emergency: true }, ..] ? _emergencyPushes : _pushes).Enqueue(deliveries);
+            if (_pushing) return Task.CompletedTask;
+            _pushing = true;
         }
+        return WriteQueuedPushesAsync();
     }
 
     private readonly Lock _pushOrder = new();
-    private Task _lastPush = Task.CompletedTask;
+    private readonly Queue<Delivery[]> _pushes = new();
+    private readonly Queue<Delivery[]> _emergencyPushes = new();
+    private bool _pushing;
 
-    private async Task PushAfterAsync(Task previous, Delivery[] deliveries)
+    private async Task WriteQueuedPushesAsync()
     {
-        try
+        while (true)
         {
-            await previous;
+            Delivery[]? next;
+            lock (_pushOrder)
+            {
+                if (!_emergencyPushes.TryDequeue(out next) && !_pushes.TryDequeue(out next))
+                {
+                    _pushing = false;
+                    return;
+                }
+            }
+            try
+            {
+                await PushInOrderAsync(next);
+            }
+            catch (Exception e)
+            {
+                services.Logger.LogDebug("{FullJid}: a push failed: {Reason}", FullJid, e.Message);
+            }
         }
-        catch (Exception e)
-        {
-            services.Logger.LogDebug("{FullJid}: an earlier push failed: {Reason}", FullJid, e.Message);
-        }
-        await PushInOrderAsync(deliveries);
     }
 
     private async Task PushInOrderAsync(Delivery[] deliveries)
