@@ -8,6 +8,7 @@ namespace Mmss.GrainInterfaces;
 /// <param name="From">a UDN, "ACK"/"FAIL" for notices, or a full JID for ordinary messages.</param>
 /// <param name="Payload">the original stanza's child elements, UTF-8 XML (MMS and ordinary messages).</param>
 /// <param name="Properties">Jive properties of a notice (MsgType, ReturnCode, ...), in order.</param>
+/// <param name="Emergency">an emergency MMS: the gateway writes it ahead of ordinary deliveries still queued.</param>
 [GenerateSerializer, Immutable]
 public sealed record Delivery(
     [property: Id(0)] long Seq,
@@ -16,4 +17,5 @@ public sealed record Delivery(
     [property: Id(3)] string From,
     [property: Id(4)] string? StanzaType,
     [property: Id(5)] byte[]? Payload,
-    [property: Id(6)] IReadOnlyList<KeyValuePair<string, string>>? Properties);
+    [property: Id(6)] IReadOnlyList<KeyValuePair<string, string>>? Properties,
+    [property: Id(7)] bool Emergency = false);

@@ -9,6 +9,13 @@ public interface IUserGrain : IGrainWithStringKey, IUserPresence
     /// <summary>Creates or replaces the user; returns true when it did not exist before.</summary>
     Task<bool> ProvisionAsync(string name, StoredCredentials credentials);
 
+    /// <summary>Allows or forbids the user to send emergency MMS (Priority=emergency); false when not provisioned.</summary>
+    Task<bool> SetEmergencyAsync(bool allowed);
+
+    /// <summary>Whether this user is provisioned and allowed to send emergency MMS.</summary>
+    [Orleans.Concurrency.ReadOnly]
+    Task<bool> MaySendEmergencyAsync();
+
     /// <summary>Renames the user without touching credentials; false when not provisioned.</summary>
     Task<bool> RenameAsync(string name);
 

@@ -6,6 +6,7 @@ namespace Mmss.GrainInterfaces;
 /// <param name="MsgGroup">the MsgGroup property as sent, null when absent.</param>
 /// <param name="DeliveryReport">the vendor property DeliveryReport=true: the sender wants MsgType 101 reports.</param>
 /// <param name="Attach">the attach property as sent: file names uploaded before the MMS, comma separated.</param>
+/// <param name="Emergency">the vendor property Priority=emergency: ahead of ordinary traffic, if the sender may send it.</param>
 [GenerateSerializer, Immutable]
 public sealed record MmsSubmission(
     [property: Id(0)] string MessageId,
@@ -16,4 +17,5 @@ public sealed record MmsSubmission(
     [property: Id(5)] byte[] Payload,
     [property: Id(6)] string? MsgGroup = null,
     [property: Id(7)] bool DeliveryReport = false,
-    [property: Id(8)] string? Attach = null);
+    [property: Id(8)] string? Attach = null,
+    [property: Id(9)] bool Emergency = false);

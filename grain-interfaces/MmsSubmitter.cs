@@ -12,10 +12,17 @@ public static class MmsSubmitter
     /// grants attachment access. A recipient another MMSS is home for (by its number, or by the domain the terminal
     /// named) goes to that peer's link (seed 6.5); <paramref name="peers"/> is null for MMS that arrived from a peer,
     /// which are never relayed onwards.
+    /// An emergency MMS is refused with FAIL 2 unless its sender's user grain says it may send one: the grain is asked
+    /// each time (no cached profile decides), and only for emergencies, so ordinary traffic pays nothing. An emergency
+    /// from a peer was authorised by the peer, which alone provisions its sender.
     /// </summary>
     public static async Task<SubmitOutcome> SubmitAsync(IGrainFactory grains, MmsSubmission submission, PeerTable? peers = null,
         string? recipientDomain = null)
     {
+        if (submission.Emergency && peers is not null && !await grains.User(submission.Sender).MaySendEmergencyAsync())
+        {
+            return SubmitOutcome.Failed(FailCode.NotAllowed, $"{submission.Sender} is not allowed to send emergency messages");
+        }
         if (peers is { IsEmpty: false } && HomeOf(peers, submission.Recipient, recipientDomain) is { } peer)
         {
             return await grains.GetGrain<IPeerLinkGrain>(peer.Domain).RelayMmsAsync(submission, group: null);

@@ -5,12 +5,14 @@ namespace Mmss.Grains;
 /// <summary>
 /// A user's stored entries in memory, indexed so that storing, answering and confirming one entry costs the same
 /// whatever the mailbox holds. Answered MMS stay until their TTL (a late ACK "read" or a retry must find them), so
-/// they can outnumber the rest by far: only the entries still waiting are kept in order.
+/// they can outnumber the rest by far: only the entries still waiting are kept in order. Emergency MMS wait in an order
+/// of their own, ahead of everything else, so that a login delivers them first however much ordinary mail waits.
 /// </summary>
 public sealed class Mailbox
 {
     private readonly Dictionary<long, MailboxEntry> _bySeq = [];
     private readonly SortedSet<long> _waiting = [];
+    private readonly SortedSet<long> _waitingEmergency = [];
     private readonly Dictionary<string, List<long>> _mmsByMessageId = new(StringComparer.Ordinal);
 
     public Mailbox(IEnumerable<MailboxEntry> entries)
@@ -23,13 +25,21 @@ public sealed class Mailbox
     /// <summary>Every entry, in no particular order.</summary>
     public IEnumerable<MailboxEntry> Entries => _bySeq.Values;
 
-    /// <summary>The entries not yet answered (MMS) or confirmed written (notices, ordinary messages), oldest first.</summary>
-    public IEnumerable<MailboxEntry> Waiting => _waiting.Select(seq => _bySeq[seq]);
+    /// <summary>
+    /// The entries not yet answered (MMS) or confirmed written (notices, ordinary messages): emergency MMS first, then the
+    /// rest, each oldest first.
+    /// </summary>
+    public IEnumerable<MailboxEntry> Waiting => _waitingEmergency.Concat(_waiting).Select(seq => _bySeq[seq]);
+
+    /// <summary>Whether an emergency MMS waits for its answer.</summary>
+    public bool EmergencyWaiting => _waitingEmergency.Count > 0;
+
+    private SortedSet<long> WaitingSet(MailboxEntry entry) => entry.Emergency ? _waitingEmergency : _waiting;
 
     public void Add(MailboxEntry entry)
     {
         _bySeq[entry.Seq] = entry;
-        if (!entry.Answered) _waiting.Add(entry.Seq);
+        if (!entry.Answered) WaitingSet(entry).Add(entry.Seq);
         if (entry.Kind != DeliveryKind.Mms) return;
         if (!_mmsByMessageId.TryGetValue(entry.MessageId, out var seqs)) _mmsByMessageId[entry.MessageId] = seqs = [];
         seqs.Add(entry.Seq);
@@ -41,14 +51,15 @@ public sealed class Mailbox
     public void Replace(MailboxEntry entry)
     {
         _bySeq[entry.Seq] = entry;
-        if (entry.Answered) _waiting.Remove(entry.Seq);
-        else _waiting.Add(entry.Seq);
+        if (entry.Answered) WaitingSet(entry).Remove(entry.Seq);
+        else WaitingSet(entry).Add(entry.Seq);
     }
 
     public void Remove(long seq)
     {
-        _waiting.Remove(seq);
-        if (!_bySeq.Remove(seq, out var entry) || entry.Kind != DeliveryKind.Mms) return;
+        if (!_bySeq.Remove(seq, out var entry)) return;
+        WaitingSet(entry).Remove(seq);
+        if (entry.Kind != DeliveryKind.Mms) return;
         var seqs = _mmsByMessageId[entry.MessageId];
         seqs.Remove(seq);
         if (seqs.Count == 0) _mmsByMessageId.Remove(entry.MessageId);

@@ -21,6 +21,7 @@ namespace Mmss.Grains;
 /// an MMS this user grain accepted itself (no message grain): it keeps the content hash that tells a retry from a
 /// reused id, and the answer it relayed, which a retry after a lost ACK gets again.
 /// </param>
+/// <param name="Emergency">an emergency MMS (Priority=emergency): delivered and written again ahead of the rest.</param>
 [GenerateSerializer, Immutable]
 public sealed record MailboxEntry(
     [property: Id(0)] long Seq,
@@ -40,7 +41,8 @@ public sealed record MailboxEntry(
     [property: Id(14)] string? To = null,
     [property: Id(15)] string? Group = null,
     [property: Id(16)] string? Attach = null,
-    [property: Id(17)] DateTimeOffset? QueuedAt = null)
+    [property: Id(17)] DateTimeOffset? QueuedAt = null,
+    [property: Id(18)] bool Emergency = false)
 {
-    public Delivery ToDelivery() => new(Seq, Kind, MessageId, From, StanzaType, Payload, Properties);
+    public Delivery ToDelivery() => new(Seq, Kind, MessageId, From, StanzaType, Payload, Properties, Emergency);
 }

@@ -22,6 +22,10 @@ public sealed class MailboxOptions
     [Range(1, 24 * 3600)]
     public int RedeliverAfterSeconds { get; set; } = 60;
 
+    /// <summary>The same for an emergency MMS (Priority=emergency): a silent terminal gets it again sooner.</summary>
+    [Range(1, 24 * 3600)]
+    public int EmergencyRedeliverAfterSeconds { get; set; } = 10;
+
     /// <summary>How often the store is searched for expired entries.</summary>
     [Range(1, 3600)]
     public int ExpirySweepSeconds { get; set; } = 60;
@@ -29,6 +33,10 @@ public sealed class MailboxOptions
     /// <summary>A group message's sender gets its one aggregated answer when every member has answered or after this long.</summary>
     [Range(1, 24 * 3600)]
     public int GroupAggregationSeconds { get; set; } = 30;
+
+    /// <summary>The same window for an emergency group MMS: its sender learns sooner who has it.</summary>
+    [Range(1, 24 * 3600)]
+    public int EmergencyGroupAggregationSeconds { get; set; } = 10;
 
     /// <summary>An MMS naming attachments waits this long for an upload still in flight before FAIL 3.</summary>
     [Range(0, 600)]

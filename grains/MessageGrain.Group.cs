@@ -27,7 +27,7 @@ public sealed partial class MessageGrain
         if (members.Count == 0) return SubmitOutcome.Failed(FailCode.RecipientUnknown, $"group {group.Gdn} has no other members");
 
         // Known in memory before the fan-out: members may answer (interleaved) before it has finished.
-        var aggregateAt = time.GetUtcNow().AddSeconds(options.Value.GroupAggregationSeconds);
+        var aggregateAt = time.GetUtcNow().AddSeconds(AggregationSeconds(submission.Emergency));
         state.State.Recipient = group.Gdn;
         state.State.Group = group.Gdn;
         state.State.Members = members;
@@ -36,9 +36,10 @@ public sealed partial class MessageGrain
         state.State.ReportRequested = submission.DeliveryReport;
         _members = [.. members];
         await LoadOutcomesAsync();
-        events.Submitted(Sender, MessageId, group.Gdn, group: true);
+        events.Submitted(Sender, MessageId, group.Gdn, group: true, submission.Emergency);
 
-        // spec 6.5.2: each copy names its group; MsgGroup is added when the sender left it out.
+        // spec 6.5.2: each copy names its group; MsgGroup is added when the sender left it out. An emergency's copies
+        // are emergency copies: ahead of ordinary mail in every member's mailbox and on every member's connection.
         IReadOnlyList<KeyValuePair<string, string>>? added = submission.MsgGroup is null ? [new("MsgGroup", group.Gdn)] : null;
         var accepted = await Task.WhenAll(members.Select(m => AcceptCopyAsync(m, submission, group.Gdn, expiresAt, added)));
         var offline = members.Where((_, i) => accepted[i] == MmsAcceptance.StoredOffline).ToList();
@@ -60,6 +61,12 @@ public sealed partial class MessageGrain
         logger.LogInformation("Group MMS {MessageId} from {Sender} to {Group}: {Count} copies stored", MessageId, Sender, group.Gdn, members.Count - unknown.Length);
         return SubmitOutcome.Stored($"stored for {members.Count - unknown.Length} members of {group.Gdn}");
     }
+
+    /// <summary>An emergency's sender learns sooner who has it; never later than an ordinary message's.</summary>
+    private int AggregationSeconds(bool emergency) =>
+        emergency
+            ? Math.Min(options.Value.EmergencyGroupAggregationSeconds, options.Value.GroupAggregationSeconds)
+            : options.Value.GroupAggregationSeconds;
 
     /// <summary>
     /// A member's copy: stored in the member's mailbox here, or queued for the member's home MMSS (seed 6.5.4), whose

@@ -61,7 +61,7 @@ public sealed partial class MessageGrain(
                 s.ExpiresAt = expiresAt;
             });
             // Raised here, not by the recipient's grain, on this path: only now is it known the recipient is a user.
-            events.Submitted(Sender, MessageId, submission.Recipient, group: false);
+            events.Submitted(Sender, MessageId, submission.Recipient, group: false, submission.Emergency);
             return SubmitOutcome.Stored("stored for the recipient");
         }
         if (await GrainFactory.GetGrain<IGroupGrain>(submission.Recipient).GetAsync() is { } group)

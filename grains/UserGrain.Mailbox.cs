@@ -83,7 +83,8 @@ public sealed partial class UserGrain
         // An MMS from another domain's user that is a copy of a group MMS there: its answer goes back marked with the group.
         var remoteGroup = submission.MsgGroup is not null && peers.FindByUdn(submission.Sender) is not null ? submission.MsgGroup : null;
         await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, submission.Sender, submission.StanzaType,
-            submission.Payload, null, expiresAt, Answered: false, Direct: true, ContentHash: hash, Group: remoteGroup), submitted: true);
+            submission.Payload, null, expiresAt, Answered: false, Direct: true, ContentHash: hash, Group: remoteGroup,
+            Emergency: submission.Emergency), submitted: true);
         return SubmitOutcome.Stored("stored for the recipient");
     }
 
@@ -96,7 +97,7 @@ public sealed partial class UserGrain
         if (mailbox.FindMms(sender, submission.MessageId) is null)
         {
             await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, sender, submission.StanzaType,
-                submission.Payload, addedProperties, expiresAt, Answered: false));
+                submission.Payload, addedProperties, expiresAt, Answered: false, Emergency: submission.Emergency));
         }
         return LiveSessions().Count > 0 ? MmsAcceptance.Online : MmsAcceptance.StoredOffline;
     }
@@ -184,7 +185,7 @@ public sealed partial class UserGrain
         var seq = await store.AppendAsync(Udn, entry);
         var stored = entry with { Seq = seq };
         mailbox.Add(stored);
-        if (submitted) events.Submitted(entry.From, entry.MessageId, Udn, group: false);
+        if (submitted) events.Submitted(entry.From, entry.MessageId, Udn, group: false, entry.Emergency);
         Push(stored);
         if (stored.Kind == DeliveryKind.Mms && LiveSessions().Count == 0) events.Stored(entry.From, entry.MessageId, Udn);
     }

@@ -62,7 +62,7 @@ public sealed partial class UserGrain
             backlog.Add(entry.ToDelivery());
             if (entry.Kind != DeliveryKind.Mms) continue;
             _lastPushed[entry.Seq] = now;
-            EnsureRedeliveryTimer();
+            EnsureRedeliveryTimer(entry.Emergency);
             RaiseDelivered(entry, live);
         }
         return backlog.ToArray();
@@ -144,7 +144,7 @@ public sealed partial class UserGrain
         if (entry.Kind == DeliveryKind.Mms)
         {
             _lastPushed[entry.Seq] = time.GetTimestamp();
-            EnsureRedeliveryTimer();
+            EnsureRedeliveryTimer(entry.Emergency);
             RaiseDelivered(entry, sessions.Count);
         }
         var deliveries = new[] { entry.ToDelivery() };
@@ -161,12 +161,24 @@ public sealed partial class UserGrain
         }
     }
 
-    private void EnsureRedeliveryTimer()
+    /// <summary>Ticks at the emergency pace only while an emergency MMS waits: ordinary mail keeps the ordinary pace.</summary>
+    private bool _redeliveryTimerFast;
+
+    private void EnsureRedeliveryTimer(bool emergency)
     {
-        if (_redeliveryTimer is not null) return;
-        var period = TimeSpan.FromSeconds(Math.Max(1, options.Value.RedeliverAfterSeconds / 2.0));
-        _redeliveryTimer = this.RegisterGrainTimer(RedeliverAsync, period, period);
+        if (_redeliveryTimer is not null && (_redeliveryTimerFast || !emergency)) return;
+        var period = RedeliveryPeriod(emergency);
+        if (_redeliveryTimer is null) _redeliveryTimer = this.RegisterGrainTimer(RedeliverAsync, period, period);
+        else _redeliveryTimer.Change(period, period);
+        _redeliveryTimerFast = emergency;
     }
+
+    private TimeSpan RedeliveryPeriod(bool emergency) => TimeSpan.FromSeconds(Math.Max(1, RedeliverAfterSeconds(emergency) / 2.0));
+
+    private int RedeliverAfterSeconds(bool emergency) =>
+        emergency
+            ? Math.Min(options.Value.EmergencyRedeliverAfterSeconds, options.Value.RedeliverAfterSeconds)
+            : options.Value.RedeliverAfterSeconds;
 
     /// <summary>
     /// Writes again the MMS a live session has had for a while without answering (issue: redelivery). The timer runs
@@ -178,16 +190,25 @@ public sealed partial class UserGrain
         {
             _redeliveryTimer?.Dispose();
             _redeliveryTimer = null;
+            _redeliveryTimerFast = false;
             return;
         }
         var now = time.GetTimestamp();
-        var after = options.Value.RedeliverAfterSeconds * time.TimestampFrequency;
+        var after = RedeliverAfterSeconds(emergency: false) * time.TimestampFrequency;
+        var emergencyAfter = RedeliverAfterSeconds(emergency: true) * time.TimestampFrequency;
+        // Emergency MMS come first in Waiting: written again ahead of the ordinary ones.
         foreach (var entry in _mailbox.Waiting.ToArray())
         {
             if (entry.Kind != DeliveryKind.Mms) continue;
-            if (_lastPushed.TryGetValue(entry.Seq, out var pushed) && now - pushed < after) continue;
+            if (_lastPushed.TryGetValue(entry.Seq, out var pushed) && now - pushed < (entry.Emergency ? emergencyAfter : after)) continue;
             logger.LogDebug("{Udn}: MMS {MessageId} unanswered; writing it again", Udn, entry.MessageId);
             Push(entry);
+        }
+        if (_redeliveryTimerFast && !_mailbox.EmergencyWaiting)
+        {
+            var period = RedeliveryPeriod(emergency: false);
+            _redeliveryTimer?.Change(period, period);
+            _redeliveryTimerFast = false;
         }
         await Task.CompletedTask;
     }

@@ -28,8 +28,19 @@ public sealed partial class UserGrain(
 
     public Task<UserProfile?> GetProfileAsync() =>
         Task.FromResult(state.State.Credentials is { } credentials
-            ? new UserProfile(Udn, state.State.Name ?? Udn, credentials)
+            ? new UserProfile(Udn, state.State.Name ?? Udn, credentials, state.State.Emergency)
             : null);
+
+    public async Task<bool> SetEmergencyAsync(bool allowed)
+    {
+        if (state.State.Credentials is null) return false;
+        if (state.State.Emergency == allowed) return true;
+        state.State.Emergency = allowed;
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    public Task<bool> MaySendEmergencyAsync() => Task.FromResult(state.State is { Credentials: not null, Emergency: true });
 
     public async Task<bool> ProvisionAsync(string name, StoredCredentials credentials)
     {

@@ -11,4 +11,7 @@ public sealed class UserState
 
     /// <summary>Live sessions, kept so that a reactivated grain still knows where the terminal is.</summary>
     [Id(2)] public List<SessionHandle> Sessions { get; set; } = [];
+
+    /// <summary>Provisioned: the user may send emergency MMS (Priority=emergency).</summary>
+    [Id(3)] public bool Emergency { get; set; }
 }

@@ -36,6 +36,7 @@ public static class AttachmentEndpoints
             var fields = new Dictionary<string, string>(StringComparer.Ordinal);
             var stored = new List<string>();
             var authorised = false;
+            var emergency = false;
             string? userId = null, messageId = null;
             while (await reader.ReadNextSectionAsync(http.RequestAborted) is { } section)
             {
@@ -59,12 +60,16 @@ public static class AttachmentEndpoints
                     if (DialNumber.Validate(userId) is { } badUser) throw new AttachmentRefusedException(AttachmentFailure.BadRequest, "userid: " + badUser);
                     if (AttachmentNamesRules.ValidateMessageId(messageId) is { } badId) throw new AttachmentRefusedException(AttachmentFailure.BadRequest, badId);
                     if (await access.RefusalAsync(http, [userId!]) is { } refusal) throw new AttachmentRefusedException(AttachmentFailure.NotAllowed, refusal);
+                    // Vendor field priority=emergency: the files of an emergency MMS skip the daily allowance.
+                    emergency = string.Equals(fields.GetValueOrDefault(MmsPriority.UploadField)?.Trim(), MmsPriority.Emergency, StringComparison.OrdinalIgnoreCase);
+                    if (emergency && !await grains.User(userId!).MaySendEmergencyAsync())
+                        throw new AttachmentRefusedException(AttachmentFailure.NotAllowed, $"{userId} is not allowed to send emergency messages");
                     authorised = true;
                 }
                 if (AttachmentNamesRules.ValidateFileName(fileName) is { } badName) throw new AttachmentRefusedException(AttachmentFailure.BadRequest, badName);
                 if (stored.Count >= limits.MaxFilesPerMessage)
                     throw new AttachmentRefusedException(AttachmentFailure.TooManyFiles, $"a message may have at most {limits.MaxFilesPerMessage} files");
-                var remaining = await quota.RemainingAsync(userId!);
+                var remaining = await quota.RemainingAsync(userId!, emergency);
                 if (remaining == 0) throw new AttachmentRefusedException(AttachmentFailure.QuotaExceeded, "the daily upload allowance is used up");
                 var limited = new LimitedStream(section.Body, Math.Min(limits.MaxFileBytes, remaining));
                 try
@@ -74,7 +79,7 @@ public static class AttachmentEndpoints
                 finally
                 {
                     // What was read counts, stored or not: a refused or broken upload still used the link and the spool.
-                    await quota.AddAsync(userId!, limited.BytesRead);
+                    await quota.AddAsync(userId!, limited.BytesRead, emergency);
                 }
                 stored.Add(fileName!);
                 log.LogInformation("{Udn} uploaded {File} ({Bytes} bytes) for message {MessageId}", userId, fileName, limited.BytesRead, messageId);

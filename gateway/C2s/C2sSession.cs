@@ -92,41 +92,60 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
     private SessionHandle Handle(PresenceUpdate? presence = null) => new(services.Gateway.Id, SessionId, services.Registration.Reference, address, presence);
 
     /// <summary>
-    /// Deliveries pushed by the user grain through this gateway's observer, written in the order they arrive: each
-    /// push waits for the one before it, so concurrent observer calls cannot overtake each other at the write lock.
+    /// Deliveries pushed by the user grain through this gateway's observer, written in the order they arrive by one
+    /// writer, so concurrent observer calls cannot overtake each other at the write lock. Pushes queue here while the
+    /// terminal reads slowly (the write waits for the socket); an emergency MMS goes ahead of the ordinary pushes
+    /// still queued. A resynchronisation's backlog is one push: it counts as an emergency when it starts with one (the
+    /// grain puts emergencies first), so its emergencies are not held behind ordinary pushes either.
     /// </summary>
-    public Task PushAsync(Delivery[] deliveries)
+    public Task PushAsync(Delivery[] deliveries) =>
+        Enqueue(new QueuedPush(deliveries, null), emergency: deliveries is [{ Emergency: true }, ..]);
+
+    /// <summary>Presence of other resources, in order with the ordinary deliveries; dropped while no connection carries the session.</summary>
+    public Task PushPresenceAsync(PresenceUpdate[] presences) => Enqueue(new QueuedPush(null, presences), emergency: false);
+
+    private Task Enqueue(QueuedPush push, bool emergency)
     {
         lock (_pushOrder)
         {
-            return _lastPush = PushAfterAsync(_lastPush, deliveries, null);
+            (emergency ? _emergencyPushes : _pushes).Enqueue(push);
+            if (_pushing) return Task.CompletedTask;
+            _pushing = true;
         }
+        return WriteQueuedPushesAsync();
     }
 
-    /// <summary>Presence of other resources, in order with the deliveries; dropped while no connection carries the session.</summary>
-    public Task PushPresenceAsync(PresenceUpdate[] presences)
-    {
-        lock (_pushOrder)
-        {
-            return _lastPush = PushAfterAsync(_lastPush, null, presences);
-        }
-    }
+    /// <summary>One push: deliveries or presence, never both.</summary>
+    private readonly record struct QueuedPush(Delivery[]? Deliveries, PresenceUpdate[]? Presences);
 
     private readonly Lock _pushOrder = new();
-    private Task _lastPush = Task.CompletedTask;
+    private readonly Queue<QueuedPush> _pushes = new();
+    private readonly Queue<QueuedPush> _emergencyPushes = new();
+    private bool _pushing;
 
-    private async Task PushAfterAsync(Task previous, Delivery[]? deliveries, PresenceUpdate[]? presences)
+    private async Task WriteQueuedPushesAsync()
     {
-        try
+        while (true)
         {
-            await previous;
+            QueuedPush next;
+            lock (_pushOrder)
+            {
+                if (!_emergencyPushes.TryDequeue(out next) && !_pushes.TryDequeue(out next))
+                {
+                    _pushing = false;
+                    return;
+                }
+            }
+            try
+            {
+                if (next.Deliveries is { } deliveries) await PushInOrderAsync(deliveries);
+                else if (next.Presences is { } presences && Connection is { } connection) await connection.WritePresencesAsync(this, presences);
+            }
+            catch (Exception e)
+            {
+                services.Logger.LogDebug("{FullJid}: a push failed: {Reason}", FullJid, e.Message);
+            }
         }
-        catch (Exception e)
-        {
-            services.Logger.LogDebug("{FullJid}: an earlier push failed: {Reason}", FullJid, e.Message);
-        }
-        if (deliveries is not null) await PushInOrderAsync(deliveries);
-        else if (presences is not null && Connection is { } connection) await connection.WritePresencesAsync(this, presences);
     }
 
     private async Task PushInOrderAsync(Delivery[] deliveries)

@@ -97,7 +97,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, ILogger
             var submission = new MmsSubmission(id, sender, to.Local, JiveProperties.Get(properties, "MsgType"),
                 message.Attribute("type"), DeliveryRenderer.Payload(message), JiveProperties.Get(properties, "MsgGroup"),
                 string.Equals(JiveProperties.Get(properties, "DeliveryReport"), "true", StringComparison.OrdinalIgnoreCase),
-                JiveProperties.Get(properties, "attach"));
+                JiveProperties.Get(properties, "attach"), JiveProperties.Is(properties, MmsPriority.Property, MmsPriority.Emergency));
             SubmitOutcome outcome;
             try
             {

@@ -17,7 +17,7 @@ public sealed class Provisioner(IGrainFactory grains, ServedDomains domains, ILo
     {
         if (DialNumber.Validate(udn) is not null) return null;
         var profile = await grains.GetGrain<IUserGrain>(udn).GetProfileAsync();
-        return profile is null ? null : new UserView(profile.Udn, profile.Name);
+        return profile is null ? null : new UserView(profile.Udn, profile.Name, profile.Emergency);
     }
 
     /// <param name="onlyIfChanged">the seed file's idempotence: keep the stored secrets when the password still matches.</param>
@@ -30,23 +30,35 @@ public sealed class Provisioner(IGrainFactory grains, ServedDomains domains, ILo
         var grain = grains.GetGrain<IUserGrain>(udn!);
         var existing = await grain.GetProfileAsync();
         var name = request.Name ?? existing?.Name ?? udn!;
+        var emergencyChanges = request.Emergency is { } emergency && emergency != (existing?.Emergency ?? false);
         if (request.Password is null)
         {
             if (existing is null) return ProvisioningResult.Invalid("password: required to create a user");
-            if (existing.Name == name) return new(ProvisioningOutcome.Unchanged);
-            await grain.RenameAsync(name);
-            logger.LogInformation("User {Udn} renamed", udn);
+            if (existing.Name == name && !emergencyChanges) return new(ProvisioningOutcome.Unchanged);
+            if (existing.Name != name) await grain.RenameAsync(name);
+            await SetEmergencyIfChangedAsync(grain, udn!, request.Emergency, emergencyChanges);
+            logger.LogInformation("User {Udn} updated", udn);
             return new(ProvisioningOutcome.Updated);
         }
         if (onlyIfChanged && existing is not null && existing.Name == name && CoversEveryDomain(existing.Credentials) &&
             SaslCredentialDeriver.Verify(existing.Credentials.ToSasl(udn!), request.Password))
         {
-            return new(ProvisioningOutcome.Unchanged);
+            if (!emergencyChanges) return new(ProvisioningOutcome.Unchanged);
+            await SetEmergencyIfChangedAsync(grain, udn!, request.Emergency, emergencyChanges);
+            return new(ProvisioningOutcome.Updated);
         }
         var credentials = SaslCredentialDeriver.Derive(udn!, request.Password, domains.All).ToStored();
         var created = await grain.ProvisionAsync(name, credentials);
+        await SetEmergencyIfChangedAsync(grain, udn!, request.Emergency, emergencyChanges);
         logger.LogInformation("User {Udn} {Action}", udn, created ? "created" : "updated");
         return new(created ? ProvisioningOutcome.Created : ProvisioningOutcome.Updated);
+    }
+
+    private async Task SetEmergencyIfChangedAsync(IUserGrain grain, string udn, bool? emergency, bool changes)
+    {
+        if (!changes) return;
+        await grain.SetEmergencyAsync(emergency!.Value);
+        logger.LogInformation("User {Udn} {Action} to send emergency messages", udn, emergency.Value ? "allowed" : "no longer allowed");
     }
 
     public async Task<bool> DeleteUserAsync(string udn)

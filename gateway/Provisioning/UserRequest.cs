@@ -1,4 +1,5 @@
 namespace Mmss.Gateway.Provisioning;
 
-/// <summary>The admin API's and seed file's user: {"udn":"1101","password":"pw","name":"Unit 1"}.</summary>
-public sealed record UserRequest(string? Udn, string? Password, string? Name);
+/// <summary>The admin API's and seed file's user: {"udn":"1101","password":"pw","name":"Unit 1","emergency":true}.</summary>
+/// <param name="Emergency">may send emergency MMS (Priority=emergency); omitted: unchanged (false for a new user).</param>
+public sealed record UserRequest(string? Udn, string? Password, string? Name, bool? Emergency = null);

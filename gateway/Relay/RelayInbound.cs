@@ -60,7 +60,7 @@ public sealed class RelayInbound(IGrainFactory grains, ServedDomains domains, IL
         var submission = new MmsSubmission(id, from.Local, to.Local, JiveProperties.Get(properties, "MsgType"), stanza.Attribute("type"),
             DeliveryRenderer.Payload(stanza), group,
             string.Equals(JiveProperties.Get(properties, "DeliveryReport"), "true", StringComparison.OrdinalIgnoreCase),
-            JiveProperties.Get(properties, "attach"));
+            JiveProperties.Get(properties, "attach"), JiveProperties.Is(properties, MmsPriority.Property, MmsPriority.Emergency));
         // Never relayed onwards (no peer table): an MMS from a peer is for a user or group here, or refused.
         var outcome = await MmsSubmitter.SubmitAsync(grains, submission);
         if (outcome.Accepted)

@@ -11,8 +11,11 @@ public interface IMmssEvents
     /// <summary>A session of <paramref name="udn"/> came or went; <paramref name="liveSessions"/> counts what remains.</summary>
     void Presence(string udn, bool online, string gatewayId, string? sessionId, string? address, int liveSessions);
 
-    /// <summary>An MMS was accepted for a recipient (one-to-one) or a group (<paramref name="group"/> true).</summary>
-    void Submitted(string sender, string messageId, string recipient, bool group);
+    /// <summary>
+    /// An MMS was accepted for a recipient (one-to-one) or a group (<paramref name="group"/> true);
+    /// <paramref name="emergency"/> when it carries Priority=emergency.
+    /// </summary>
+    void Submitted(string sender, string messageId, string recipient, bool group, bool emergency = false);
 
     /// <summary>A copy of an MMS was stored for a recipient with no live session.</summary>
     void Stored(string sender, string messageId, string recipient);
@@ -37,7 +40,7 @@ public sealed class NullMmssEvents : IMmssEvents
     public static readonly NullMmssEvents Instance = new();
 
     public void Presence(string udn, bool online, string gatewayId, string? sessionId, string? address, int liveSessions) { }
-    public void Submitted(string sender, string messageId, string recipient, bool group) { }
+    public void Submitted(string sender, string messageId, string recipient, bool group, bool emergency = false) { }
     public void Stored(string sender, string messageId, string recipient) { }
     public void Delivered(string sender, string messageId, string recipient, int sessions) { }
     public void Answered(string sender, string messageId, string recipient, string msgType, string? returnCode) { }

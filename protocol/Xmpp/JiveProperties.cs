@@ -20,6 +20,10 @@ public static class JiveProperties
         return null;
     }
 
+    /// <summary>Whether the named property has this value (ignoring case), compared in place: no string is built.</summary>
+    public static bool Is(XmlElement? properties, string name, string value) =>
+        string.Equals(Get(properties, name), value, StringComparison.OrdinalIgnoreCase);
+
     public static XmlElement Build(IEnumerable<KeyValuePair<string, string>> values)
     {
         var properties = new XmlElement("properties", Namespaces.JiveProperties);

@@ -34,6 +34,7 @@ public sealed record MmssEvent(MmssEventKind Kind, DateTimeOffset Timestamp)
     public int Failed { get; init; }
     public int Pending { get; init; }
     public bool WindowClosed { get; init; }
+    public bool Emergency { get; init; }
 
     /// <summary>Presence is retained: a subscriber learns every user's last known state at once.</summary>
     public bool Retain => Kind == MmssEventKind.Presence;
@@ -118,6 +119,8 @@ public sealed record MmssEvent(MmssEventKind Kind, DateTimeOffset Timestamp)
                     json.WriteString("id", MessageId);
                     json.WriteString(ToGroup ? "group" : "recipient", Recipient);
                     if (Kind == MmssEventKind.Delivered) json.WriteNumber("sessions", Sessions);
+                    // Only on emergencies: ordinary documents stay as they were.
+                    if (Emergency) json.WriteBoolean("emergency", true);
                     if (Kind is MmssEventKind.Answered or MmssEventKind.Expired)
                     {
                         json.WriteString("outcome", MsgType == "2" ? "ACK" : "FAIL");

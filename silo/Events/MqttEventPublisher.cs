@@ -80,8 +80,9 @@ public sealed class MqttEventPublisher : BackgroundService, IMmssEvents
             Udn = udn, Online = online, GatewayId = gatewayId, SessionId = sessionId, Address = address, Sessions = liveSessions,
         });
 
-    public void Submitted(string sender, string messageId, string recipient, bool group) =>
-        _queue.Enqueue(new MmssEvent(MmssEventKind.Submitted, _time.GetUtcNow()) { Sender = sender, MessageId = messageId, Recipient = recipient, ToGroup = group });
+    public void Submitted(string sender, string messageId, string recipient, bool group, bool emergency = false) =>
+        _queue.Enqueue(new MmssEvent(MmssEventKind.Submitted, _time.GetUtcNow())
+            { Sender = sender, MessageId = messageId, Recipient = recipient, ToGroup = group, Emergency = emergency });
 
     public void Stored(string sender, string messageId, string recipient) =>
         _queue.Enqueue(new MmssEvent(MmssEventKind.Stored, _time.GetUtcNow()) { Sender = sender, MessageId = messageId, Recipient = recipient });

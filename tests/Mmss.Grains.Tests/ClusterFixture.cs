@@ -94,7 +94,9 @@ public abstract class ClusterFixture : IAsyncLifetime
         {
             o.RedeliverAfterSeconds = 3600;
             o.ExpirySweepSeconds = 3600;
-            o.GroupAggregationSeconds = 2;
+            o.GroupAggregationSeconds = 4;
+            o.EmergencyRedeliverAfterSeconds = 1;
+            o.EmergencyGroupAggregationSeconds = 1;
         });
         // Peer domains for the relay's tests; registered first, so the configuration's (empty) table is not used.
         silo.Services.AddSingleton(new PeerTable(PeerLink_Tests.Peers));

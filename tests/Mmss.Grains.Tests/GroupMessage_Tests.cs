@@ -3,21 +3,16 @@ using Mmss.GrainInterfaces;
 
 namespace Mmss.Grains.Tests;
 
-/// <summary>Talk-group messages on a two-silo cluster (aggregation window: 2 s in this cluster); run once per storage provider.</summary>
+/// <summary>Talk-group messages on a two-silo cluster (aggregation window: 4 s in this cluster); run once per storage provider.</summary>
 public abstract class GroupMessage_Tests(ClusterFixture fixture)
 {
     private IGrainFactory Grains => fixture.Cluster.Client;
 
-    private readonly RecordingObserver _observer = new();
-    private ISessionObserver? _reference;
+    private TestGateway? _gateway;
 
-    private async Task<ISessionObserver> ReferenceAsync()
-    {
-        if (_reference is not null) return _reference;
-        _reference = Grains.CreateObjectReference<ISessionObserver>(_observer);
-        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("group-gateway");
-        return _reference;
-    }
+    private TestGateway Gateway => _gateway ??= new TestGateway(Grains, "group-gateway");
+
+    private RecordingObserver Observer => Gateway.Observer;
 
     private async Task GroupAsync(string gdn, params string[] members)
     {
@@ -25,8 +20,7 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         await Grains.GetGrain<IGroupGrain>(gdn).SetAsync("Group " + gdn, members);
     }
 
-    private async Task<Delivery[]> OnlineAsync(string udn) =>
-        await Grains.GetGrain<IUserGrain>(udn).AttachSessionAsync(new SessionHandle("group-gateway", "s-" + udn, await ReferenceAsync()));
+    private Task<Delivery[]> OnlineAsync(string udn) => Gateway.OnlineAsync(udn);
 
     private Task<SubmitOutcome> SendAsync(string sender, string gdn, string id, bool report = false, string? msgGroup = null) =>
         Grains.GetGrain<IMessageGrain>(MessageKey.For(sender, id)).SubmitAsync(
@@ -43,7 +37,7 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         var seen = new List<Delivery>();
         while (true)
         {
-            var next = await _observer.NextAsync("s-" + udn);
+            var next = await Observer.NextAsync("s-" + udn);
             if (next.MessageId == sentinel) return seen;
             seen.Add(next);
         }
@@ -60,7 +54,7 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         await OnlineAsync("g1-on");
         Assert.True((await SendAsync("g1-s", "g1", "g1-m")).Accepted);
 
-        var copy = await _observer.NextAsync("s-g1-on");
+        var copy = await Observer.NextAsync("s-g1-on");
         Assert.Equal((DeliveryKind.Mms, "g1-m", "g1-s"), (copy.Kind, copy.MessageId, copy.From));
         Assert.Equal("g1", Property(copy, "MsgGroup"));
         var backlog = await OnlineAsync("g1-off");
@@ -74,7 +68,7 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         await GroupAsync("g2", "g2-s", "g2-a");
         await OnlineAsync("g2-a");
         await SendAsync("g2-s", "g2", "g2-m", msgGroup: "g2");
-        Assert.Null((await _observer.NextAsync("s-g2-a")).Properties);
+        Assert.Null((await Observer.NextAsync("s-g2-a")).Properties);
     }
 
     [Fact]
@@ -86,7 +80,7 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         await AnswerAsync("g3-a", "g3-m", "2", "1");
         await AnswerAsync("g3-b", "g3-m", "3", "4");
         await AnswerAsync("g3-b", "g3-m", "3", "4");
-        var outcome = await _observer.NextAsync("s-g3-s");
+        var outcome = await Observer.NextAsync("s-g3-s");
         Assert.Equal(("ACK", "2", "1"), (outcome.From, Property(outcome, "MsgType"), Property(outcome, "ReturnCode")));
         await Grains.GetGrain<IMessageGrain>(MessageKey.For("g3-s", "g3-m")).SweepAsync();
         Assert.Empty(await DrainAsync("g3-s"));
@@ -99,7 +93,7 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         await OnlineAsync("g4-s");
         await SendAsync("g4-s", "g4", "g4-m");
         await AnswerAsync("g4-a", "g4-m", "2", "1");
-        var outcome = await _observer.NextAsync("s-g4-s", TimeSpan.FromSeconds(20));
+        var outcome = await Observer.NextAsync("s-g4-s", TimeSpan.FromSeconds(20));
         Assert.Equal(("ACK", "1"), (outcome.From, Property(outcome, "ReturnCode")));
     }
 
@@ -112,7 +106,7 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         await AnswerAsync("g5-a", "g5-m", "3", "10");
         await AnswerAsync("g5-b", "g5-m", "3", "4");
         await AnswerAsync("g5-c", "g5-m", "3", "10");
-        var outcome = await _observer.NextAsync("s-g5-s");
+        var outcome = await Observer.NextAsync("s-g5-s");
         Assert.Equal(("FAIL", "3", "10"), (outcome.From, Property(outcome, "MsgType"), Property(outcome, "ReturnCode")));
     }
 
@@ -124,7 +118,7 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         await SendAsync("g6-s", "g6", "g6-m", report: true);
         await AnswerAsync("g6-a", "g6-m", "2", "1");
         // Two pushes from one grain: the answer and the report, in whichever order they arrive.
-        var pair = new[] { await _observer.NextAsync("s-g6-s", TimeSpan.FromSeconds(20)), await _observer.NextAsync("s-g6-s") };
+        var pair = new[] { await Observer.NextAsync("s-g6-s", TimeSpan.FromSeconds(20)), await Observer.NextAsync("s-g6-s") };
         var ack = Assert.Single(pair, d => Property(d, "MsgType") == "2");
         Assert.Equal("ACK", ack.From);
         var first = Assert.Single(pair, d => Property(d, "MsgType") == "101");
@@ -132,7 +126,7 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         Assert.Equal(("g6-a", "", "g6-b"), (Property(first, "Delivered"), Property(first, "Failed"), Property(first, "Pending")));
 
         await AnswerAsync("g6-b", "g6-m", "3", "4");
-        var last = await _observer.NextAsync("s-g6-s");
+        var last = await Observer.NextAsync("s-g6-s");
         Assert.Equal(("g6-a", "g6-b", ""), (Property(last, "Delivered"), Property(last, "Failed"), Property(last, "Pending")));
     }
 
@@ -175,10 +169,10 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         foreach (var chunk in members.Chunk(100)) await Task.WhenAll(chunk.Select(OnlineAsync));
         await SendAsync("g10-s", "g10", "g10-m");
 
-        var copies = await Task.WhenAll(members.Select(m => _observer.NextAsync("s-" + m, TimeSpan.FromSeconds(30))));
+        var copies = await Task.WhenAll(members.Select(m => Observer.NextAsync("s-" + m, TimeSpan.FromSeconds(30))));
         Assert.All(copies, c => Assert.Equal("g10-m", c.MessageId));
         await Task.WhenAll(members.Select(m => AnswerAsync(m, "g10-m", "2", "1")));
-        var outcome = await _observer.NextAsync("s-g10-s", TimeSpan.FromSeconds(30));
+        var outcome = await Observer.NextAsync("s-g10-s", TimeSpan.FromSeconds(30));
         Assert.Equal(("ACK", "1"), (outcome.From, Property(outcome, "ReturnCode")));
         foreach (var member in members.Take(50)) Assert.Empty(await DrainAsync(member));
         Assert.Empty(await DrainAsync("g10-s"));

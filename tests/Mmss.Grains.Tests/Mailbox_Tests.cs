@@ -4,8 +4,25 @@ namespace Mmss.Grains.Tests;
 
 public class Mailbox_Tests
 {
-    private static MailboxEntry Mms(long seq, string from, string id, bool answered = false) =>
-        new(seq, DeliveryKind.Mms, id, from, null, [], null, DateTimeOffset.UtcNow.AddDays(1), answered);
+    private static MailboxEntry Mms(long seq, string from, string id, bool answered = false, bool emergency = false) =>
+        new(seq, DeliveryKind.Mms, id, from, null, [], null, DateTimeOffset.UtcNow.AddDays(1), answered, Emergency: emergency);
+
+    [Fact]
+    public void Emergency_mms_wait_ahead_of_everything_else_and_leave_the_line_once_answered_or_removed()
+    {
+        var mailbox = new Mailbox([Mms(1, "a", "p"), Mms(4, "d", "alarm-1", emergency: true), Mms(2, "b", "q")]);
+        mailbox.Add(new MailboxEntry(3, DeliveryKind.Notice, "n", "ACK", "chat", null, null, DateTimeOffset.UtcNow, false));
+        mailbox.Add(Mms(6, "d", "alarm-2", emergency: true));
+        mailbox.Add(Mms(5, "c", "r"));
+        Assert.Equal([4L, 6L, 1L, 2L, 3L, 5L], mailbox.Waiting.Select(e => e.Seq));
+        Assert.True(mailbox.EmergencyWaiting);
+
+        mailbox.Replace(Mms(4, "d", "alarm-1", answered: true, emergency: true));
+        mailbox.Remove(6);
+        Assert.Equal([1L, 2L, 3L, 5L], mailbox.Waiting.Select(e => e.Seq));
+        Assert.False(mailbox.EmergencyWaiting);
+        Assert.Equal(4, mailbox.FindMmsToAnswer("alarm-1")!.Seq);
+    }
 
     [Fact]
     public void Answer_goes_to_the_oldest_unanswered_mms_with_that_id_else_the_newest()

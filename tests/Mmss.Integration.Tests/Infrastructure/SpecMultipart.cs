@@ -10,7 +10,12 @@ public static class SpecMultipart
     public static byte[] Body(string userId, string messageId, params (string Name, byte[] Content)[] files) =>
         Body(userId, messageId, "attatchment", files);
 
-    public static byte[] Body(string userId, string messageId, string partPrefix, params (string Name, byte[] Content)[] files)
+    public static byte[] Body(string userId, string messageId, string partPrefix, params (string Name, byte[] Content)[] files) =>
+        Body(userId, messageId, partPrefix, [], files);
+
+    /// <param name="extraFields">more text fields after the spec's three (the vendor field priority, say).</param>
+    public static byte[] Body(string userId, string messageId, string partPrefix, (string Name, string Value)[] extraFields,
+        params (string Name, byte[] Content)[] files)
     {
         var body = new MemoryStream();
         void Text(string text) => body.Write(Encoding.UTF8.GetBytes(text));
@@ -20,6 +25,7 @@ public static class SpecMultipart
         Field("userid", userId);
         Field("msgid", messageId);
         Field("date", "2026-11-25 10:00:00");
+        foreach (var (name, value) in extraFields) Field(name, value);
         for (var i = 0; i < files.Length; i++)
         {
             Text($"--{Boundary}\r\nContent-Disposition: form-data; name=\"{partPrefix}-{i}\"; filename=\"{files[i].Name}\"\r\n" +
