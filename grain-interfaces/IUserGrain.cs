@@ -9,6 +9,9 @@ public interface IUserGrain : IGrainWithStringKey, IUserPresence
     /// <summary>Creates or replaces the user; returns true when it did not exist before.</summary>
     Task<bool> ProvisionAsync(string name, StoredCredentials credentials);
 
+    /// <summary>Creates the user only if it does not exist; false, with nothing changed, when it does.</summary>
+    Task<bool> CreateAsync(string name, StoredCredentials credentials);
+
     /// <summary>Allows or forbids the user to send emergency MMS (Priority=emergency); false when not provisioned.</summary>
     Task<bool> SetEmergencyAsync(bool allowed);
 

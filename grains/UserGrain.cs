@@ -51,6 +51,14 @@ public sealed partial class UserGrain(
         return created;
     }
 
+    // Check and create in one turn of the grain: two registrations of one free UDN cannot both succeed.
+    public async Task<bool> CreateAsync(string name, StoredCredentials credentials)
+    {
+        if (state.State.Credentials is not null) return false;
+        await ProvisionAsync(name, credentials);
+        return true;
+    }
+
     public async Task<bool> RenameAsync(string name)
     {
         if (state.State.Credentials is null) return false;

@@ -13,9 +13,10 @@ public static class AdminEndpoints
             await p.GetUserAsync(udn) is { } user ? Results.Ok(user) : Results.NotFound(new { error = $"user {udn} not found" }));
         admin.MapPost("/users", async Task<IResult> (UserRequest request, Provisioner p) =>
         {
-            if (request.Udn is not null && await p.GetUserAsync(request.Udn) is not null)
+            var result = await p.CreateUserAsync(request);
+            if (result.Outcome == ProvisioningOutcome.Exists)
                 return Results.Conflict(new { error = $"user {request.Udn} exists; PUT /admin/users/{request.Udn} changes it" });
-            return await ToResult(await p.UpsertUserAsync(request), $"/admin/users/{request.Udn}", () => p.GetUserAsync(request.Udn!));
+            return await ToResult(result, $"/admin/users/{request.Udn}", () => p.GetUserAsync(request.Udn!));
         });
         admin.MapPut("/users/{udn}", async Task<IResult> (string udn, UserRequest request, Provisioner p) =>
         {

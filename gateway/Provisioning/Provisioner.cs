@@ -20,13 +20,33 @@ public sealed class Provisioner(IGrainFactory grains, ServedDomains domains, ILo
         return profile is null ? null : new UserView(profile.Udn, profile.Name, profile.Emergency);
     }
 
+    /// <summary>Creates the user, or answers Exists and changes nothing (an admin POST, an in-band registration).</summary>
+    public async Task<ProvisioningResult> CreateUserAsync(UserRequest request)
+    {
+        if (Invalid(request) is { } invalid) return invalid;
+        if (request.Password is null) return ProvisioningResult.Invalid("password: required to create a user");
+        var udn = request.Udn!;
+        var grain = grains.GetGrain<IUserGrain>(udn);
+        var credentials = SaslCredentialDeriver.Derive(udn, request.Password, domains.All).ToStored();
+        if (!await grain.CreateAsync(request.Name ?? udn, credentials)) return new(ProvisioningOutcome.Exists);
+        await SetEmergencyIfChangedAsync(grain, udn, request.Emergency, request.Emergency == true);
+        logger.LogInformation("User {Udn} created", udn);
+        return new(ProvisioningOutcome.Created);
+    }
+
+    private static ProvisioningResult? Invalid(UserRequest request)
+    {
+        if (DialNumber.Validate(request.Udn) is { } error) return ProvisioningResult.Invalid("udn: " + error);
+        if (request.Password is { Length: > MaxPasswordLength }) return ProvisioningResult.Invalid($"password: at most {MaxPasswordLength} characters");
+        if (request.Password is { Length: 0 }) return ProvisioningResult.Invalid("password: must not be empty");
+        return null;
+    }
+
     /// <param name="onlyIfChanged">the seed file's idempotence: keep the stored secrets when the password still matches.</param>
     public async Task<ProvisioningResult> UpsertUserAsync(UserRequest request, bool onlyIfChanged = false)
     {
         var udn = request.Udn;
-        if (DialNumber.Validate(udn) is { } error) return ProvisioningResult.Invalid("udn: " + error);
-        if (request.Password is { Length: > MaxPasswordLength }) return ProvisioningResult.Invalid($"password: at most {MaxPasswordLength} characters");
-        if (request.Password is { Length: 0 }) return ProvisioningResult.Invalid("password: must not be empty");
+        if (Invalid(request) is { } invalid) return invalid;
         var grain = grains.GetGrain<IUserGrain>(udn!);
         var existing = await grain.GetProfileAsync();
         var name = request.Name ?? existing?.Name ?? udn!;

@@ -3,6 +3,7 @@ namespace Mmss.Gateway.Provisioning;
 public enum ProvisioningOutcome
 {
     Created,
+    Exists,
     Updated,
     Unchanged,
     NotFound,

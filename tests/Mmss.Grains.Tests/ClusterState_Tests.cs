@@ -32,6 +32,17 @@ public abstract class ClusterState_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Of_many_concurrent_creations_of_one_free_udn_exactly_one_succeeds_and_its_credentials_stay()
+    {
+        var user = Grains.GetGrain<IUserGrain>("create-race");
+        var attempts = Enumerable.Range(0, 8).Select(i => user.CreateAsync($"attempt {i}", TestCredentials.Unusable)).ToArray();
+        var created = await Task.WhenAll(attempts);
+        Assert.Single(created, c => c);
+        var winner = Array.IndexOf(created, true);
+        Assert.Equal($"attempt {winner}", (await user.GetProfileAsync())!.Name);
+    }
+
+    [Fact]
     public async Task A_gateway_that_left_is_gone_at_once()
     {
         var directory = Grains.GetGrain<IGatewayDirectoryGrain>(0);

@@ -83,13 +83,12 @@ public sealed class RegisterHandler(Provisioner provisioner, AdminToken adminTok
             await Refuse(connection, iq, "not-acceptable", "modify", "username: " + invalid);
             return;
         }
-        // Check, then create: two registrations of the same free UDN at the same instant could both pass; the later wins.
-        if (await provisioner.GetUserAsync(request.Username) is not null)
+        var result = await provisioner.CreateUserAsync(new UserRequest(request.Username, request.Password, null));
+        if (result.Outcome == ProvisioningOutcome.Exists)
         {
             await Refuse(connection, iq, "conflict", "cancel", $"{request.Username} is taken");
             return;
         }
-        var result = await provisioner.UpsertUserAsync(new UserRequest(request.Username, request.Password, null));
         if (result.Outcome == ProvisioningOutcome.Invalid)
         {
             await Refuse(connection, iq, "not-acceptable", "modify", result.Error);
