@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Mmss.GrainInterfaces;
+using Mmss.Grains.Diagnostics;
 using Mmss.GrainInterfaces.Peers;
 
 namespace Mmss.Grains;
@@ -37,6 +38,8 @@ public sealed partial class MessageGrain
         _members = [.. members];
         await LoadOutcomesAsync();
         events.Submitted(Sender, MessageId, group.Gdn, group: true);
+        MmssMetrics.Submitted(group: true);
+        MmssMetrics.GroupFannedOut(members.Count);
 
         // spec 6.5.2: each copy names its group; MsgGroup is added when the sender left it out.
         IReadOnlyList<KeyValuePair<string, string>>? added = submission.MsgGroup is null ? [new("MsgGroup", group.Gdn)] : null;
@@ -155,6 +158,7 @@ public sealed partial class MessageGrain
             var delivered = outcomes.Values.Count(o => o.MsgType == MmsRules.AckType);
             events.GroupResult(Sender, MessageId, state.State.Group!, msgType, returnCode,
                 delivered, outcomes.Count - delivered, _members.Count - outcomes.Count, windowClosed);
+            MmssMetrics.GroupResult(msgType, returnCode);
             var settled = outcomes.Count == _members.Count;
             if (state.State.ReportRequested) await NotifySenderAsync(state.State.Group!, Report());
             state.State.Aggregated = true;

@@ -71,7 +71,7 @@ public sealed partial class C2sConnection
         }
 
         var udn = step.Username!;
-        if (await _services.Throttle.IsUserBlockedAsync(udn))
+        if (await _services.Throttle.IsUserBlockedAsync(udn, RemoteAddress))
         {
             await SaslFailureAsync(SaslFailure.TemporaryAuthFailure, "too many recent failures for this user", udn, countsAsFailure: false);
             return;
@@ -79,6 +79,8 @@ public sealed partial class C2sConnection
         Udn = udn;
         Log.LogInformation("{Udn} authenticated from {Address} with {Mechanism} on connection {ConnectionId}",
             udn, RemoteAddress, _sasl!.Name, Id);
+        Diagnostics.GatewayMetrics.LoggedIn(_sasl.Name);
+        _logScope.Udn = udn;
         _sasl = null;
         await WriteSaslAsync("success", step.Data);
         RestartStream();
@@ -86,6 +88,7 @@ public sealed partial class C2sConnection
 
     private async ValueTask SaslFailureAsync(SaslFailure failure, string reason, string? username, bool countsAsFailure)
     {
+        var mechanism = _sasl?.Name ?? "none";
         _sasl = null;
         Log.LogWarning("Authentication failed for {Username} from {Address} on connection {ConnectionId}: {Condition} ({Reason})",
             username ?? "(unknown)", RemoteAddress, Id, failure.ToElementName(), reason);
@@ -93,7 +96,7 @@ public sealed partial class C2sConnection
         failureXml.Add(new XmlElement(failure.ToElementName(), Namespaces.Sasl));
         await SendNonzaAsync(failureXml);
         if (!countsAsFailure) return;
-        await _services.Throttle.RecordFailureAsync(RemoteAddress, username);
+        await _services.Throttle.RecordFailureAsync(RemoteAddress, username, mechanism, failure.ToElementName());
         if (++_authFailures >= _services.Options.MaxAuthAttemptsPerConnection)
             throw new XmppStreamException(StreamErrorCondition.NotAuthorized, "too many failed authentication attempts");
     }
