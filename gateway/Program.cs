@@ -2,12 +2,14 @@ using Microsoft.Extensions.Options;
 using Mmss.Gateway.Attachments;
 using Mmss.Gateway.C2s;
 using Mmss.Gateway.Configuration;
+using Mmss.Gateway.Diagnostics;
 using Mmss.Gateway.DispatchConsole;
 using Mmss.Gateway.Hosting;
 using Mmss.Gateway.Provisioning;
 using Mmss.Gateway.Relay;
 using Mmss.Gateway.WebSocket;
 using Mmss.Silo;
+using Mmss.Silo.Diagnostics;
 
 // Embedded mode (default): one process hosts the Orleans silo and the gateway; nothing else is needed.
 // Cluster mode (Mmss:Cluster:ConnectionString set): this process is a stateless gateway, an Orleans client of the silos
@@ -16,6 +18,10 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 var dataDirectory = Path.GetFullPath(builder.Configuration.GetSection(MmssOptions.Section).Get<MmssOptions>()?.DataDir ?? "data");
 Directory.CreateDirectory(dataDirectory);
 var clusterMode = MmssClusterOptions.IsConfigured(builder.Configuration);
+builder.Logging.AddMmssLogFormat(builder.Configuration);
+var metrics = MetricsOptions.Read(builder.Configuration);
+builder.Services.AddMmssMetrics(metrics, GatewayMetrics.MeterName);
+builder.Services.AddSingleton<GatewayEvents>();
 
 builder.Services.AddMmssOptions();
 if (clusterMode)
@@ -45,7 +51,11 @@ builder.Services.AddC2s();
 builder.Services.AddAttachments(dataDirectory);
 builder.Services.AddMmssRelay(builder.Configuration);
 builder.Services.AddXmppWebSocket();
-builder.WebHost.ConfigureKestrel((context, kestrel) => kestrel.ConfigureMmssListeners(context.Configuration));
+builder.WebHost.ConfigureKestrel((context, kestrel) =>
+{
+    kestrel.ConfigureMmssListeners(context.Configuration);
+    if (metrics is { Enabled: true, Port: not 0 }) kestrel.Listen(System.Net.IPAddress.Parse(metrics.BindAddress), metrics.Port);
+});
 // A stop first turns readiness off, waits the drain delay and closes every stream: give it the time it needs.
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(
     30 + builder.Configuration.GetValue("Mmss:Shutdown:DrainDelaySeconds", 0)));
@@ -59,6 +69,7 @@ app.Logger.LogInformation("Serving domains {Domains} (default {Default}); {Mode}
     clusterMode ? "cluster mode (Orleans client)" : "embedded mode (silo in this process)", dataDirectory);
 
 app.MapHealthEndpoints();
+app.MapMmssMetrics(metrics, metrics.Port);
 app.MapAdminEndpoints();
 app.MapAttachmentEndpoints();
 app.MapXmppWebSocket();

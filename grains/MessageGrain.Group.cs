@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Mmss.GrainInterfaces;
+using Mmss.Grains.Diagnostics;
 using Mmss.GrainInterfaces.Peers;
 
 namespace Mmss.Grains;
@@ -37,6 +38,8 @@ public sealed partial class MessageGrain
         _members = [.. members];
         await LoadOutcomesAsync();
         events.Submitted(Sender, MessageId, group.Gdn, group: true, submission.Emergency);
+        MmssMetrics.Submitted(group: true);
+        MmssMetrics.GroupFannedOut(members.Count);
 
         // spec 6.5.2: each copy names its group; MsgGroup is added when the sender left it out. An emergency's copies
         // are emergency copies: ahead of ordinary mail in every member's mailbox and on every member's connection.
@@ -162,6 +165,7 @@ public sealed partial class MessageGrain
             var delivered = outcomes.Values.Count(o => o.MsgType == MmsRules.AckType);
             events.GroupResult(Sender, MessageId, state.State.Group!, msgType, returnCode,
                 delivered, outcomes.Count - delivered, _members.Count - outcomes.Count, windowClosed);
+            MmssMetrics.GroupResult(msgType, returnCode);
             var settled = outcomes.Count == _members.Count;
             if (state.State.ReportRequested) await NotifySenderAsync(state.State.Group!, Report());
             state.State.Aggregated = true;

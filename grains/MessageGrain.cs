@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mmss.GrainInterfaces;
+using Mmss.Grains.Diagnostics;
 using Mmss.GrainInterfaces.Peers;
 using Mmss.Grains.Relay;
 using Mmss.Grains.Events;
@@ -32,6 +33,7 @@ public sealed partial class MessageGrain(
 
     public async Task<SubmitOutcome> SubmitAsync(MmsSubmission submission)
     {
+        using var logScope = logger.BeginScope(LogScope.ForMessage(Sender, MessageId));
         if (MmsRules.Validate(submission) is { } malformed) return SubmitOutcome.Failed(FailCode.Malformed, malformed);
         var hash = MmsRules.ContentHash(submission);
         if (state.State.ContentHash is { } known)
@@ -62,6 +64,7 @@ public sealed partial class MessageGrain(
             });
             // Raised here, not by the recipient's grain, on this path: only now is it known the recipient is a user.
             events.Submitted(Sender, MessageId, submission.Recipient, group: false, submission.Emergency);
+            MmssMetrics.Submitted(group: false);
             return SubmitOutcome.Stored("stored for the recipient");
         }
         if (await GrainFactory.GetGrain<IGroupGrain>(submission.Recipient).GetAsync() is { } group)
@@ -73,6 +76,7 @@ public sealed partial class MessageGrain(
 
     public async Task AnswerAsync(string recipient, string msgType, string? returnCode)
     {
+        using var logScope = logger.BeginScope(LogScope.ForMessage(recipient, MessageId));
         if (state.State.Group is not null)
         {
             await MemberAnsweredAsync(recipient, msgType, returnCode);

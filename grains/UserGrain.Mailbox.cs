@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Mmss.GrainInterfaces;
+using Mmss.Grains.Diagnostics;
 using Mmss.Grains.Relay;
 
 namespace Mmss.Grains;
@@ -63,6 +64,7 @@ public sealed partial class UserGrain
 
     public async Task<SubmitOutcome?> SubmitMmsAsync(MmsSubmission submission)
     {
+        using var logScope = logger.BeginScope(LogScope.ForMessage(submission.Sender, submission.MessageId));
         if (state.State.Credentials is null) return null;
         if (MmsRules.Validate(submission) is { } malformed) return SubmitOutcome.Failed(FailCode.Malformed, malformed);
         var hash = MmsRules.ContentHash(submission);
@@ -104,6 +106,7 @@ public sealed partial class UserGrain
 
     public async Task<bool> AnswerAsync(string messageId, string msgType, string? returnCode)
     {
+        using var logScope = logger.BeginScope(LogScope.ForMessage(Udn, messageId));
         var mailbox = await MailboxAsync();
         if (mailbox.FindMmsToAnswer(messageId) is not { } entry) return false;
         if (entry.Answered && entry.AnswerMsgType == msgType && entry.AnswerReturnCode == returnCode)
@@ -126,6 +129,9 @@ public sealed partial class UserGrain
         _lastPushed.Remove(entry.Seq);
         _deliveredRaised.Remove(entry.Seq);
         events.Answered(entry.From, messageId, Udn, msgType, returnCode);
+        MmssMetrics.Answered(msgType, returnCode);
+        // An MMS's expiry is set at its storing (the TTL after it), which tells when it was stored.
+        if (!entry.Answered) MmssMetrics.AnsweredAfter(answered.AnsweredAt!.Value - entry.ExpiresAt.AddSeconds(-options.Value.TtlSeconds));
         await RelayAnswerAsync(answered, msgType, returnCode);
         return true;
     }
@@ -166,6 +172,7 @@ public sealed partial class UserGrain
             {
                 logger.LogInformation("{Udn}: MMS {MessageId} from {Sender} expired undelivered", Udn, entry.MessageId, entry.From);
                 events.Expired(entry.From, entry.MessageId, Udn);
+                MmssMetrics.Expired();
                 if (entry.Direct) await NotifyOriginatorAsync(entry, MmsRules.FailType, MmsRules.ExpiredReturnCode);
                 else await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(entry.From, entry.MessageId)).ExpireAsync(Udn);
             }
@@ -185,8 +192,14 @@ public sealed partial class UserGrain
         var seq = await store.AppendAsync(Udn, entry);
         var stored = entry with { Seq = seq };
         mailbox.Add(stored);
-        if (submitted) events.Submitted(entry.From, entry.MessageId, Udn, group: false, entry.Emergency);
+        MmssMetrics.MailboxHolds(mailbox.Count);
+        if (submitted)
+        {
+            events.Submitted(entry.From, entry.MessageId, Udn, group: false, entry.Emergency);
+            MmssMetrics.Submitted(group: false);
+        }
         Push(stored);
         if (stored.Kind == DeliveryKind.Mms && LiveSessions().Count == 0) events.Stored(entry.From, entry.MessageId, Udn);
+        if (stored.Kind == DeliveryKind.Mms && LiveSessions().Count == 0) MmssMetrics.Stored();
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Mmss.GrainInterfaces;
+using Mmss.Grains.Diagnostics;
 using Mmss.Grains.Events;
 
 namespace Mmss.Grains;
@@ -87,14 +88,15 @@ public sealed partial class UserGrain
 
     /// <summary>
     /// Unanswered MMS whose "delivered" event this activation raised: redeliveries and resynchronisations push an MMS
-    /// again, the fact happened once. Nothing is tracked when no one listens.
+    /// again, the fact happened once (in the events and in the metrics).
     /// </summary>
     private readonly HashSet<long> _deliveredRaised = [];
 
     private void RaiseDelivered(MailboxEntry entry, int sessions)
     {
-        if (events is NullMmssEvents) return;
-        if (_deliveredRaised.Add(entry.Seq)) events.Delivered(entry.From, entry.MessageId, Udn, sessions);
+        if (!_deliveredRaised.Add(entry.Seq)) return;
+        events.Delivered(entry.From, entry.MessageId, Udn, sessions);
+        MmssMetrics.Delivered();
     }
 
     public Task<bool> HasLiveSessionFromAsync(string address) =>

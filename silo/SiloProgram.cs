@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mmss.Silo.Cluster;
+using Mmss.Silo.Diagnostics;
 using Mmss.Silo.Health;
 
 namespace Mmss.Silo;
@@ -35,6 +36,8 @@ public static class SiloProgram
         if (!migrateOnly) Checked(problems, () => ClusterConfiguration.ReadEndpoints(builder.Configuration));
         var health = builder.Configuration.GetSection(MmssHealthOptions.Section).Get<MmssHealthOptions>() ?? new MmssHealthOptions();
         var healthAddress = migrateOnly ? IPAddress.Any : Checked(problems, () => ReadHealthAddress(health));
+        var metrics = Checked(problems, () => MetricsOptions.Read(builder.Configuration));
+        Checked(problems, () => builder.Logging.AddMmssLogFormat(builder.Configuration));
         if (problems.Count > 0)
         {
             foreach (var problem in problems)
@@ -44,7 +47,7 @@ public static class SiloProgram
             return ExitConfiguration;
         }
 
-        using (var loggers = LoggerFactory.Create(logging => logging.AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole()))
+        using (var loggers = LoggerFactory.Create(logging => logging.AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole().AddMmssLogFormat(builder.Configuration)))
         {
             var logger = loggers.CreateLogger("Mmss.Schema");
             try
@@ -67,11 +70,14 @@ public static class SiloProgram
             options.ServicesStartConcurrently = true;
         });
         builder.UseOrleans(silo => silo.UseMmssCluster(builder.Configuration).UseMmssKubernetesHostingIfPresent());
+        builder.Services.AddMmssMetrics(metrics!);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(healthAddress!, health.Port));
 
         var app = builder.Build();
         app.MapSiloHealth();
-        app.Logger.LogInformation("Health endpoints on {Address}:{Port} (/health/live, /health/ready)", healthAddress, health.Port);
+        app.MapMmssMetrics(metrics!);
+        app.Logger.LogInformation("Health endpoints on {Address}:{Port} (/health/live, /health/ready{Metrics})", healthAddress, health.Port,
+            metrics!.Enabled ? ", " + MetricsExtensions.Path : "");
         await app.RunAsync();
         return 0;
     }

@@ -17,6 +17,8 @@ install_prerequisites() {
   [ -x /usr/bin/chromium ] || packages+=(chromium)
   # AFL++ for the short fuzz run (tests/fuzz/run.sh), installed here so that one apt-get update serves everything.
   command -v afl-fuzz >/dev/null 2>&1 || packages+=(afl++)
+  # Mosquitto: the external MQTT broker the event tests start and kill, and mosquitto_sub, a subscriber that is not .NET.
+  { [ -x /usr/sbin/mosquitto ] && command -v mosquitto_sub >/dev/null 2>&1; } || packages+=(mosquitto mosquitto-clients)
   # PostgreSQL 15: the tests run initdb and postgres themselves (tests/Shared/PostgresServer.cs), a fresh server per run.
   local new_postgres=false
   if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then

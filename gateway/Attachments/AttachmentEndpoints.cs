@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Mmss.Gateway.Diagnostics;
 using Mmss.Gateway.Provisioning;
 using Mmss.GrainInterfaces;
 
@@ -22,7 +23,7 @@ public static class AttachmentEndpoints
     }
 
     private static async Task<IResult> UploadAsync(HttpContext http, IAttachmentStore store, AttachmentAccessCheck access, UploadQuota quota,
-        IGrainFactory grains, IOptions<AttachmentOptions> options, ILoggerFactory loggers)
+        IGrainFactory grains, GatewayEvents events, IOptions<AttachmentOptions> options, ILoggerFactory loggers)
     {
         var log = loggers.CreateLogger("Mmss.Attachments");
         var limits = options.Value;
@@ -80,9 +81,11 @@ public static class AttachmentEndpoints
                 {
                     // What was read counts, stored or not: a refused or broken upload still used the link and the spool.
                     await quota.AddAsync(userId!, limited.BytesRead, emergency);
+                    GatewayMetrics.AttachmentBytesUploaded(limited.BytesRead);
                 }
                 stored.Add(fileName!);
                 log.LogInformation("{Udn} uploaded {File} ({Bytes} bytes) for message {MessageId}", userId, fileName, limited.BytesRead, messageId);
+                events.AttachmentUploaded(userId!, messageId!, fileName!, limited.BytesRead, Address(http));
             }
             if (stored.Count == 0) throw new AttachmentRefusedException(AttachmentFailure.BadRequest, "no attatchment-N part");
             await grains.GetGrain<IMessageGrain>(MessageKey.For(userId!, messageId!)).RecordUploadAsync(stored.ToArray());
@@ -96,7 +99,7 @@ public static class AttachmentEndpoints
     }
 
     private static async Task<IResult> DownloadAsync(HttpContext http, string? userid, string? msgid, string? file, IAttachmentStore store,
-        AttachmentAccessCheck access, IGrainFactory grains, ILoggerFactory loggers)
+        AttachmentAccessCheck access, IGrainFactory grains, GatewayEvents events, ILoggerFactory loggers)
     {
         var log = loggers.CreateLogger("Mmss.Attachments");
         try
@@ -132,6 +135,8 @@ public static class AttachmentEndpoints
             }
             response.ContentLength = count;
             await store.CopyToAsync(key, offset, count, response.Body, http.RequestAborted);
+            GatewayMetrics.AttachmentBytesDownloaded(count);
+            events.AttachmentDownloaded(userid!, msgid!, file!, count, Address(http));
             return Results.Empty;
         }
         catch (Exception e) when (Refusal(e) is { } refused)
@@ -141,6 +146,9 @@ public static class AttachmentEndpoints
             return Results.Json(new { error = refused.Message }, statusCode: refused.Failure.StatusCode());
         }
     }
+
+    private static string Address(HttpContext http) =>
+        http.Connection.RemoteIpAddress is { } address ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString() : "unknown";
 
     private static AttachmentRefusedException? Refusal(Exception e) => e switch
     {

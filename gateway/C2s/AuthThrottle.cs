@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Mmss.Gateway.Configuration;
+using Mmss.Gateway.Diagnostics;
 using Mmss.GrainInterfaces;
 
 namespace Mmss.Gateway.C2s;
@@ -7,18 +8,33 @@ namespace Mmss.Gateway.C2s;
 /// <summary>
 /// Counts failed authentications per UDN and per source address in a sliding window, cluster-wide (one grain per UDN
 /// and per address): past the limit further attempts are refused with temporary-auth-failure until the window has
-/// passed, whichever gateway they reach. In-band registrations are counted the same way, per address.
+/// passed, whichever gateway they reach. In-band registrations are counted the same way, per address. Failures and
+/// refusals are counted (metrics) and raised as events.
 /// </summary>
-public sealed class AuthThrottle(IOptions<C2sOptions> options, IGrainFactory grains, ILogger<AuthThrottle> logger)
+public sealed class AuthThrottle(IOptions<C2sOptions> options, IGrainFactory grains, GatewayEvents events, ILogger<AuthThrottle> logger)
 {
-    public Task<bool> IsAddressBlockedAsync(string address) =>
-        IsBlockedAsync(AuthFailureKeys.Address(address), options.Value.MaxAuthFailuresPerAddress);
-
-    public Task<bool> IsUserBlockedAsync(string udn) =>
-        IsBlockedAsync(AuthFailureKeys.User(udn), options.Value.MaxAuthFailuresPerUser);
-
-    public async Task RecordFailureAsync(string address, string? udn)
+    public async Task<bool> IsAddressBlockedAsync(string address)
     {
+        if (!await IsBlockedAsync(AuthFailureKeys.Address(address), options.Value.MaxAuthFailuresPerAddress)) return false;
+        GatewayMetrics.LoginThrottled(user: false);
+        events.AuthenticationThrottled(null, address);
+        return true;
+    }
+
+    public async Task<bool> IsUserBlockedAsync(string udn, string address)
+    {
+        if (!await IsBlockedAsync(AuthFailureKeys.User(udn), options.Value.MaxAuthFailuresPerUser)) return false;
+        GatewayMetrics.LoginThrottled(user: true);
+        events.AuthenticationThrottled(udn, address);
+        return true;
+    }
+
+    /// <param name="mechanism">the mechanism's constant name, "none" when the client named none offered</param>
+    /// <param name="condition">the SASL condition sent (RFC 6120 §6.5)</param>
+    public async Task RecordFailureAsync(string address, string? udn, string mechanism, string condition)
+    {
+        GatewayMetrics.LoginFailed(mechanism, condition);
+        events.AuthenticationFailed(udn, address, mechanism, condition);
         var window = options.Value.AuthFailureWindowSeconds;
         try
         {

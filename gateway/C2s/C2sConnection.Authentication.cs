@@ -14,12 +14,14 @@ public sealed partial class C2sConnection
 
     public Task<bool> IsAddressThrottledAsync() => _services.Throttle.IsAddressBlockedAsync(RemoteAddress);
 
-    public Task<bool> IsUserThrottledAsync(string udn) => _services.Throttle.IsUserBlockedAsync(udn);
+    public Task<bool> IsUserThrottledAsync(string udn) => _services.Throttle.IsUserBlockedAsync(udn, RemoteAddress);
 
     /// <summary>Records a failed login cluster-wide; past the per-connection limit the stream ends with not-authorized.</summary>
-    public async ValueTask CountAuthFailureAsync(string? username)
+    /// <param name="method">the SASL mechanism, iq-auth or register, as metrics and events name it</param>
+    /// <param name="condition">the SASL failure or stanza error condition sent</param>
+    public async ValueTask CountAuthFailureAsync(string? username, string method, string condition)
     {
-        await _services.Throttle.RecordFailureAsync(RemoteAddress, username);
+        await _services.Throttle.RecordFailureAsync(RemoteAddress, username, method, condition);
         if (++_authFailures >= _services.Options.MaxAuthAttemptsPerConnection)
             throw new XmppStreamException(StreamErrorCondition.NotAuthorized, "too many failed authentication attempts");
     }
@@ -29,6 +31,8 @@ public sealed partial class C2sConnection
     {
         Udn = udn;
         Log.LogInformation("{Udn} authenticated from {Address} with {Mechanism} on connection {ConnectionId}", udn, RemoteAddress, method, Id);
+        Diagnostics.GatewayMetrics.LoggedIn(method);
+        _logScope.Udn = udn;
     }
 
     private bool IsPreAuthenticationIq(XmlElement stanza) =>

@@ -66,6 +66,7 @@ public sealed partial class C2sConnection
                 foreach (var delivery in deliveries) WriteDeliveryLocked(output.Writer, delivery, session, ref written);
                 if (session.StreamManagement is not null) output.Writer.Write(StreamManagementRequest);
                 await output.FlushAsync();
+                Diagnostics.GatewayMetrics.StanzaSent(deliveries.Length);
             }
             if (written is not null) await session.ConfirmWrittenAsync(written.ToArray());
         }
@@ -113,6 +114,8 @@ public sealed partial class C2sConnection
         }
         else DeliveryRenderer.Write(output.Writer, notice, Udn!, Domain);
         await output.FlushAsync();
+        Diagnostics.GatewayMetrics.StanzaSent();
+        Diagnostics.GatewayMetrics.MmsRefusedAtOnce(failCode);
     }
 
     /// <summary>XEP-0199 ping from the server to an idle terminal (spec 7.3).</summary>
@@ -134,6 +137,7 @@ public sealed partial class C2sConnection
         if (output.IsClosed) return;
         WriteStanzaLocked(output.Writer, element);
         await output.FlushAsync();
+        Diagnostics.GatewayMetrics.StanzaSent();
     }
 
     /// <summary>Writes a non-stanza element (SASL, stream management): never counted, never kept.</summary>

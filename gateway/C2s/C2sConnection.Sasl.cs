@@ -71,7 +71,7 @@ public sealed partial class C2sConnection
         }
 
         var udn = step.Username!;
-        if (await _services.Throttle.IsUserBlockedAsync(udn))
+        if (await _services.Throttle.IsUserBlockedAsync(udn, RemoteAddress))
         {
             await SaslFailureAsync(SaslFailure.TemporaryAuthFailure, "too many recent failures for this user", udn, countsAsFailure: false);
             return;
@@ -84,13 +84,14 @@ public sealed partial class C2sConnection
 
     private async ValueTask SaslFailureAsync(SaslFailure failure, string reason, string? username, bool countsAsFailure)
     {
+        var mechanism = _sasl?.Name ?? "none";
         _sasl = null;
         Log.LogWarning("Authentication failed for {Username} from {Address} on connection {ConnectionId}: {Condition} ({Reason})",
             username ?? "(unknown)", RemoteAddress, Id, failure.ToElementName(), reason);
         var failureXml = new XmlElement("failure", Namespaces.Sasl);
         failureXml.Add(new XmlElement(failure.ToElementName(), Namespaces.Sasl));
         await SendNonzaAsync(failureXml);
-        if (countsAsFailure) await CountAuthFailureAsync(username);
+        if (countsAsFailure) await CountAuthFailureAsync(username, mechanism, failure.ToElementName());
     }
 
     private ValueTask WriteSaslAsync(string name, byte[]? data)

@@ -31,6 +31,7 @@ public sealed partial class C2sConnection
             ClientCertificateRequired = false,
         }, timeout.Token);
         IsSecure = true;
+        Diagnostics.GatewayMetrics.ConnectionSecured(_listener);
         Log.LogDebug("Connection {ConnectionId} from {Address} secured with {Protocol}", Id, RemoteAddress, _core.Tls!.SslProtocol);
     }
 

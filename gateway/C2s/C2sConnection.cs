@@ -32,6 +32,8 @@ public sealed partial class C2sConnection
     private long _pingCounter;
     private bool _handedOver;   // the session moved to a connection that resumed it
     private bool _sessionEnds;  // this connection's end also ends its session
+    private string _listener;   // a metrics tag: which listener accepted it
+    private readonly Grains.Diagnostics.LogScope _logScope;
 
     /// <param name="transportSecured">the transport below is already secure or trusted (XMPP over WebSocket, RFC 7395 §3.8: no STARTTLS)</param>
     /// <param name="overWebSocket">RFC 7395 §3.3.3: no XMPP-level compression over WebSocket</param>
@@ -48,6 +50,8 @@ public sealed partial class C2sConnection
         Domain = services.Domains.Default;
         IsSecure = transportSecured;
         ConnectedAt = services.Time.GetTimestamp();
+        _listener = transportSecured ? Diagnostics.GatewayMetrics.ListenerWebSocket : Diagnostics.GatewayMetrics.ListenerStartTls;
+        _logScope = Grains.Diagnostics.LogScope.ForConnection(Id);
     }
 
     public long Id { get; }
@@ -85,6 +89,9 @@ public sealed partial class C2sConnection
     public async Task RunAsync(bool directTls)
     {
         _services.Connections.Add(this);
+        if (directTls) _listener = Diagnostics.GatewayMetrics.ListenerDirectTls;
+        Diagnostics.GatewayMetrics.ConnectionOpened(_listener, IsSecure);
+        using var logScope = Log.BeginScope(_logScope);
         try
         {
             if (directTls) await StartTlsAsync();
@@ -125,6 +132,7 @@ public sealed partial class C2sConnection
         {
             await LeaveSessionAsync();
             _services.Connections.Remove(this);
+            Diagnostics.GatewayMetrics.ConnectionClosed(_listener, IsSecure);
             await ShutdownTransportAsync();
         }
     }
@@ -177,6 +185,7 @@ public sealed partial class C2sConnection
         }
         if (Udn is null && !IsPreAuthenticationIq(stanza)) throw new XmppStreamException(StreamErrorCondition.NotAuthorized, "authenticate first");
         if (stanza.Namespace != Namespaces.Client) throw new XmppStreamException(StreamErrorCondition.UnsupportedStanzaType, $"<{stanza.Name} xmlns='{stanza.Namespace}'/> is not supported");
+        Diagnostics.GatewayMetrics.StanzaReceived(stanza.Name);
         switch (stanza.Name)
         {
             case "iq":

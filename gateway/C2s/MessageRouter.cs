@@ -53,6 +53,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, ILogger
         }
         var properties = JiveProperties.Find(message);
         var sender = connection.Udn!;
+        using var logScope = id is null ? null : logger.BeginScope(Grains.Diagnostics.LogScope.ForMessage(sender, id));
 
         if (to.Local.Equals("ACK", StringComparison.OrdinalIgnoreCase) || to.Local.Equals("FAIL", StringComparison.OrdinalIgnoreCase))
         {

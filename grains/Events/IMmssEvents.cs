@@ -32,6 +32,20 @@ public interface IMmssEvents
     /// <summary>A group MMS's one answer to its sender, and how its members stood at that moment.</summary>
     void GroupResult(string sender, string messageId, string gdn, string msgType, string returnCode,
         int delivered, int failed, int pending, bool windowClosed);
+
+    // Facts only a gateway sees, handed to the silo by IGatewayEventsGrain.
+
+    /// <summary>A file of an MMS was uploaded (spec 7.4.1) from <paramref name="address"/>.</summary>
+    void AttachmentUploaded(string sender, string messageId, string file, long bytes, string address);
+
+    /// <summary>A file of an MMS was downloaded (spec 7.4.2), <paramref name="bytes"/> of it, by <paramref name="address"/>.</summary>
+    void AttachmentDownloaded(string sender, string messageId, string file, long bytes, string address);
+
+    /// <summary>A SASL authentication failed; <paramref name="udn"/> is null when the client named no known user.</summary>
+    void AuthenticationFailed(string? udn, string address, string mechanism, string condition);
+
+    /// <summary>An authentication was refused with temporary-auth-failure: too many recent failures for the user or address.</summary>
+    void AuthenticationThrottled(string? udn, string address);
 }
 
 /// <summary>The default when events are not enabled: raising costs nothing.</summary>
@@ -47,4 +61,8 @@ public sealed class NullMmssEvents : IMmssEvents
     public void Expired(string sender, string messageId, string recipient) { }
     public void GroupResult(string sender, string messageId, string gdn, string msgType, string returnCode,
         int delivered, int failed, int pending, bool windowClosed) { }
+    public void AttachmentUploaded(string sender, string messageId, string file, long bytes, string address) { }
+    public void AttachmentDownloaded(string sender, string messageId, string file, long bytes, string address) { }
+    public void AuthenticationFailed(string? udn, string address, string mechanism, string condition) { }
+    public void AuthenticationThrottled(string? udn, string address) { }
 }

@@ -137,10 +137,12 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
                 var connection = _connection ??= await _dataSource.OpenConnectionAsync();
                 _unreachable = false;
+                var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 await using var transaction = await connection.BeginTransactionAsync();
                 var (values, id) = await ExecuteAsync(connection, transaction, batch);
                 (results, undecided) = (values, id);
                 await transaction.CommitAsync();
+                Diagnostics.SiloMetrics.Committed(Diagnostics.SiloMetrics.Postgres, batch.Count, startedAt);
                 Complete(batch, results);
                 return;
             }

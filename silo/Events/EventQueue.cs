@@ -46,7 +46,7 @@ public sealed class EventQueue
     {
         try
         {
-            _channel.Writer.TryWrite(item);
+            if (_channel.Writer.TryWrite(item)) Diagnostics.SiloMetrics.EventQueued();
         }
         catch (Exception e)
         {
@@ -59,6 +59,7 @@ public sealed class EventQueue
     private void OnDropped(MmssEvent dropped)
     {
         var total = Interlocked.Increment(ref _dropped);
+        Diagnostics.SiloMetrics.EventDropped();
         var now = _time.GetTimestamp();
         var last = Interlocked.Read(ref _lastLogTimestamp);
         if (last != 0 && _time.GetElapsedTime(last, now) < LogEvery) return;

@@ -13,6 +13,10 @@ public enum MmssEventKind
     Answered,
     Expired,
     GroupResult,
+    AttachmentUploaded,
+    AttachmentDownloaded,
+    AuthenticationFailed,
+    AuthenticationThrottled,
 }
 
 /// <summary>One queued event: identifiers and outcomes only, never message content.</summary>
@@ -35,18 +39,24 @@ public sealed record MmssEvent(MmssEventKind Kind, DateTimeOffset Timestamp)
     public int Pending { get; init; }
     public bool WindowClosed { get; init; }
     public bool Emergency { get; init; }
+    public string? File { get; init; }
+    public long Bytes { get; init; }
+    public string? Mechanism { get; init; }
+    public string? Condition { get; init; }
 
     /// <summary>Presence is retained: a subscriber learns every user's last known state at once.</summary>
     public bool Retain => Kind == MmssEventKind.Presence;
 
     /// <summary>
-    /// mmss/{domain}/presence/{udn}, mmss/{domain}/messages/{sender}/{id}/{event}, mmss/{domain}/groups/{gdn}/{id}/result.
-    /// Identifiers are escaped so that none adds a level or a wildcard ('%', '/', '+', '#' as %XX).
+    /// mmss/{domain}/presence/{udn}, mmss/{domain}/messages/{sender}/{id}/{event}, mmss/{domain}/groups/{gdn}/{id}/result,
+    /// mmss/{domain}/auth/{udn}/{event} (udn "_" when unknown). Identifiers are escaped so that none adds a level or a
+    /// wildcard ('%', '/', '+', '#' as %XX).
     /// </summary>
     public string Topic(string domain) => Kind switch
     {
         MmssEventKind.Presence => $"mmss/{domain}/presence/{Escape(Udn)}",
         MmssEventKind.GroupResult => $"mmss/{domain}/groups/{Escape(Recipient)}/{Escape(MessageId)}/result",
+        MmssEventKind.AuthenticationFailed or MmssEventKind.AuthenticationThrottled => $"mmss/{domain}/auth/{Escape(Udn)}/{TypeName}",
         _ => $"mmss/{domain}/messages/{Escape(Sender)}/{Escape(MessageId)}/{TypeName}",
     };
 
@@ -59,7 +69,22 @@ public sealed record MmssEvent(MmssEventKind Kind, DateTimeOffset Timestamp)
         MmssEventKind.Answered => "answered",
         MmssEventKind.Expired => "expired",
         MmssEventKind.GroupResult => "result",
+        MmssEventKind.AttachmentUploaded => "attachment-uploaded",
+        MmssEventKind.AttachmentDownloaded => "attachment-downloaded",
+        MmssEventKind.AuthenticationFailed => "failed",
+        MmssEventKind.AuthenticationThrottled => "throttled",
         _ => "unknown",
+    };
+
+    /// <summary>The document's "type": the topic's last level, unless that says too little on its own.</summary>
+    private string JsonType => Kind switch
+    {
+        MmssEventKind.GroupResult => "groupResult",
+        MmssEventKind.AttachmentUploaded => "attachmentUploaded",
+        MmssEventKind.AttachmentDownloaded => "attachmentDownloaded",
+        MmssEventKind.AuthenticationFailed => "authFailed",
+        MmssEventKind.AuthenticationThrottled => "authThrottled",
+        _ => TypeName,
     };
 
     public static string Escape(string? segment)
@@ -89,7 +114,7 @@ public sealed record MmssEvent(MmssEventKind Kind, DateTimeOffset Timestamp)
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            json.WriteString("type", Kind == MmssEventKind.GroupResult ? "groupResult" : TypeName);
+            json.WriteString("type", JsonType);
             json.WriteString("timestamp", Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
             json.WriteString("domain", domain);
             switch (Kind)
@@ -113,6 +138,22 @@ public sealed record MmssEvent(MmssEventKind Kind, DateTimeOffset Timestamp)
                     json.WriteNumber("failed", Failed);
                     json.WriteNumber("pending", Pending);
                     json.WriteBoolean("windowClosed", WindowClosed);
+                    break;
+                case MmssEventKind.AttachmentUploaded or MmssEventKind.AttachmentDownloaded:
+                    json.WriteString("sender", Sender);
+                    json.WriteString("id", MessageId);
+                    json.WriteString("file", File);
+                    json.WriteNumber("bytes", Bytes);
+                    json.WriteString("address", Address);
+                    break;
+                case MmssEventKind.AuthenticationFailed or MmssEventKind.AuthenticationThrottled:
+                    json.WriteString("udn", Udn);
+                    json.WriteString("address", Address);
+                    if (Kind == MmssEventKind.AuthenticationFailed)
+                    {
+                        json.WriteString("mechanism", Mechanism);
+                        json.WriteString("condition", Condition);
+                    }
                     break;
                 default:
                     json.WriteString("sender", Sender);

@@ -21,6 +21,7 @@ public sealed class MqttEventPublisher : BackgroundService, IMmssEvents
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline _pipeline;
+    private readonly BrokerCertificateValidation _brokerCertificate;
     private readonly string _clientId = $"mmss-{Guid.NewGuid():N}-{Environment.MachineName}";
     private IMqttClient? _client;
     private long _published;
@@ -31,6 +32,7 @@ public sealed class MqttEventPublisher : BackgroundService, IMmssEvents
         _queue = queue;
         _time = time;
         _logger = logger;
+        _brokerCertificate = new BrokerCertificateValidation(settings.CaCertificatePath);
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
@@ -110,6 +112,27 @@ public sealed class MqttEventPublisher : BackgroundService, IMmssEvents
             Delivered = delivered, Failed = failed, Pending = pending, WindowClosed = windowClosed,
         });
 
+    public void AttachmentUploaded(string sender, string messageId, string file, long bytes, string address) =>
+        _queue.Enqueue(new MmssEvent(MmssEventKind.AttachmentUploaded, _time.GetUtcNow())
+        {
+            Sender = sender, MessageId = messageId, File = file, Bytes = bytes, Address = address,
+        });
+
+    public void AttachmentDownloaded(string sender, string messageId, string file, long bytes, string address) =>
+        _queue.Enqueue(new MmssEvent(MmssEventKind.AttachmentDownloaded, _time.GetUtcNow())
+        {
+            Sender = sender, MessageId = messageId, File = file, Bytes = bytes, Address = address,
+        });
+
+    public void AuthenticationFailed(string? udn, string address, string mechanism, string condition) =>
+        _queue.Enqueue(new MmssEvent(MmssEventKind.AuthenticationFailed, _time.GetUtcNow())
+        {
+            Udn = udn, Address = address, Mechanism = mechanism, Condition = condition,
+        });
+
+    public void AuthenticationThrottled(string? udn, string address) =>
+        _queue.Enqueue(new MmssEvent(MmssEventKind.AuthenticationThrottled, _time.GetUtcNow()) { Udn = udn, Address = address });
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _logger.LogInformation("Publishing events to MQTT {Host}:{Port} under mmss/{Domain}/ (queue of {Capacity})",
@@ -118,24 +141,58 @@ public sealed class MqttEventPublisher : BackgroundService, IMmssEvents
         {
             await foreach (var item in _queue.Reader.ReadAllAsync(stoppingToken))
             {
-                var message = new MqttApplicationMessageBuilder()
-                    .WithTopic(item.Topic(_settings.Domain))
-                    .WithPayload(item.Json(_settings.Domain))
-                    .WithContentType("application/json")
-                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                    .WithRetainFlag(item.Retain)
-                    .Build();
+                var message = Message(item);
                 await _pipeline.ExecuteAsync(async ct => await PublishAsync(message, ct), stoppingToken);
-                Interlocked.Increment(ref _published);
+                CountPublished();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            await DrainAsync();
         }
         finally
         {
             await DisconnectAsync();
         }
+    }
+
+    /// <summary>How long a graceful stop spends publishing what is still queued.</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A graceful stop publishes what is still queued — above all the offline presence of the sessions the stop just
+    /// closed, so that retained presence does not keep saying "online" — once each, without retrying, for a few seconds.
+    /// </summary>
+    private async Task DrainAsync()
+    {
+        if (_queue.Count == 0) return;
+        using var timeout = new CancellationTokenSource(DrainTimeout);
+        try
+        {
+            while (_queue.Reader.TryRead(out var item))
+            {
+                await PublishAsync(Message(item), timeout.Token);
+                CountPublished();
+            }
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning("Stopping: {Count} MQTT events left unpublished ({Reason})", _queue.Count + 1, e.Message);
+        }
+    }
+
+    private MqttApplicationMessage Message(MmssEvent item) => new MqttApplicationMessageBuilder()
+        .WithTopic(item.Topic(_settings.Domain))
+        .WithPayload(item.Json(_settings.Domain))
+        .WithContentType("application/json")
+        .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+        .WithRetainFlag(item.Retain)
+        .Build();
+
+    private void CountPublished()
+    {
+        Interlocked.Increment(ref _published);
+        Diagnostics.SiloMetrics.EventPublished();
     }
 
     private async Task PublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
@@ -158,6 +215,7 @@ public sealed class MqttEventPublisher : BackgroundService, IMmssEvents
             .WithTimeout(TimeSpan.FromSeconds(5))
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(30));
         if (_settings.Username is not null) options.WithCredentials(_settings.Username, _settings.Password);
+        if (_settings.UseTls) options.WithTlsOptions(tls => tls.UseTls().WithCertificateValidationHandler(_brokerCertificate.Validate));
         var result = await _client.ConnectAsync(options.Build(), cancellationToken);
         if (result.ResultCode != MqttClientConnectResultCode.Success)
             throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode} {result.ReasonString}");

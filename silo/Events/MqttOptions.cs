@@ -32,12 +32,18 @@ public sealed class MqttOptions
 
     /// <summary>Events waiting for the broker; when full the oldest is dropped (and counted).</summary>
     public int QueueCapacity { get; set; } = 10_000;
+
+    /// <summary>External broker only: connect over TLS (MQTT's port 8883, usually), the broker's name checked against its certificate.</summary>
+    public bool UseTls { get; set; }
+
+    /// <summary>With UseTls: a PEM file of the CA certificate(s) the broker's certificate chains to; unset, the system's trusted roots.</summary>
+    public string? CaCertificatePath { get; set; }
 }
 
 /// <summary>What the publisher and the broker run with, once the settings are read and checked.</summary>
 public sealed record MqttSettings(
     string Host, int Port, string? Username, string? Password, string Domain, int QueueCapacity,
-    bool EmbeddedBroker, string BindAddress)
+    bool EmbeddedBroker, string BindAddress, bool UseTls = false, string? CaCertificatePath = null)
 {
     /// <summary>Null when events are disabled.</summary>
     /// <exception cref="OptionsValidationException">a setting is invalid; the message names it</exception>
@@ -72,9 +78,13 @@ public sealed record MqttSettings(
             host = System.Net.IPAddress.TryParse(options.BindAddress, out var bind) && bind.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !bind.Equals(System.Net.IPAddress.IPv6Any)
                 ? "::1" : "127.0.0.1";
         }
+        var caPath = NullIfEmpty(options.CaCertificatePath);
+        if (options.UseTls && embeddedBroker) problems.Add("Mmss:Mqtt:UseTls is for an external broker (Mmss:Mqtt:Server)");
+        if (caPath is not null && !options.UseTls) problems.Add("Mmss:Mqtt:CaCertificatePath needs Mmss:Mqtt:UseTls=true");
+        if (caPath is not null && !File.Exists(caPath)) problems.Add($"Mmss:Mqtt:CaCertificatePath: no such file '{caPath}'");
         if (problems.Count > 0) throw new OptionsValidationException(MqttOptions.Section, typeof(MqttOptions), problems);
         return new MqttSettings(host, port, NullIfEmpty(options.Username), NullIfEmpty(options.Password), domain, options.QueueCapacity,
-            embeddedBroker, options.BindAddress);
+            embeddedBroker, options.BindAddress, options.UseTls, caPath);
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -74,9 +74,11 @@ public sealed class SqliteDatabase : IAsyncDisposable
             try
             {
                 var connection = Connection();
+                var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 using var transaction = connection.BeginTransaction();
                 foreach (var item in batch) item.Run(Statement(_writeStatements, connection, transaction, item.Sql));
                 transaction.Commit();
+                Diagnostics.SiloMetrics.Committed(Diagnostics.SiloMetrics.Sqlite, batch.Count, startedAt);
                 foreach (var item in batch) item.Complete();
             }
             catch (Exception e)

@@ -60,6 +60,21 @@ public sealed class Chart_Tests(ChartFixture fixture) : IClassFixture<ChartFixtu
         }
     }
 
+    [Fact]
+    public async Task Events_values_point_the_silos_at_the_broker_with_the_password_from_its_secret()
+    {
+        var manifests = await fixture.RenderAsync("events");
+        Assert.Equal(("true", "mosquitto.monitoring.svc:1883", "mmss", "203.0.113.10", "50000"),
+            (manifests.ConfigMapValue("silo", "Mmss__Mqtt__Enabled"), manifests.ConfigMapValue("silo", "Mmss__Mqtt__Server"),
+             manifests.ConfigMapValue("silo", "Mmss__Mqtt__Username"), manifests.ConfigMapValue("silo", "Mmss__Mqtt__Domain"),
+             manifests.ConfigMapValue("silo", "Mmss__Mqtt__QueueCapacity")));
+        var password = Manifests.Env(manifests.Workload("silo").Containers.Single(), "Mmss__Mqtt__Password")!["valueFrom"]!["secretKeyRef"]!;
+        Assert.Equal(("mmss-mqtt", "mqtt-password"), ((string?)password["name"], (string?)password["key"]));
+        // Gateways publish nothing themselves (their facts reach the silos' feed through a grain).
+        Assert.DoesNotContain(manifests.EnvironmentNames(manifests.Workload("gateway").Containers.Single()), n => n.StartsWith("Mmss__Mqtt__", StringComparison.Ordinal));
+        Assert.Equal("9100", manifests.ConfigMapValue("gateway", "Mmss__Metrics__Port"));
+    }
+
     [Theory]
     [InlineData("gateway.service.type=Ingress", "/gateway/service/type")]
     [InlineData("gateway.service.externalTrafficPolicy=Nearest", "/gateway/service/externalTrafficPolicy")]
@@ -80,6 +95,9 @@ public sealed class Chart_Tests(ChartFixture fixture) : IClassFixture<ChartFixtu
     [InlineData("gateway.ports.http=5222", "gateway.ports must be three different ports")]
     [InlineData("gateway.terminationGracePeriodSeconds=35", "gateway.terminationGracePeriodSeconds must be at least")]
     [InlineData("trial.postgresql.enabled=true,postgresql.connectionString=Host=x", "exclude each other")]
+    [InlineData("metrics.gatewayPort=8080", "metrics.gatewayPort must differ from gateway.ports")]
+    [InlineData("mqtt.enabled=true", "mqtt.enabled needs mqtt.server")]
+    [InlineData("mqtt.queueCapacity=0", "/mqtt/queueCapacity")]
     public async Task A_wrong_value_fails_before_anything_is_installed(string set, string expected)
     {
         var result = await Tool.RunAsync(ChartFixture.Helm, ["template", "mmss", fixture.ChartDirectory, "--set", set]);
@@ -124,7 +142,7 @@ public sealed class Chart_Tests(ChartFixture fixture) : IClassFixture<ChartFixtu
         var connectionString = await postgres.CreateDatabaseAsync("mmss_chart_" + id);
         await using var s3 = new S3Server();
         await s3.StartAsync();
-        var ports = FreePorts.Take(6);
+        var ports = FreePorts.Take(7);
         var values = new JsonObject
         {
             ["domains"] = new JsonArray("127.0.0.1", "localhost"),
@@ -140,6 +158,7 @@ public sealed class Chart_Tests(ChartFixture fixture) : IClassFixture<ChartFixtu
                 },
             },
             ["mailbox"] = new JsonObject { ["gatewayExpirySeconds"] = 6 },
+            ["metrics"] = new JsonObject { ["gatewayPort"] = ports[6] },
             ["silo"] = new JsonObject
             {
                 ["replicaCount"] = 1,
@@ -231,6 +250,24 @@ public sealed class Chart_Tests(ChartFixture fixture) : IClassFixture<ChartFixtu
             Assert.Equal(content, await downloaded.Content.ReadAsByteArrayAsync());
         }
         Assert.True(Directory.EnumerateFiles(s3.Directory, "*", SearchOption.AllDirectories).Any(), "the attachment did not reach the S3 store");
+
+        // Metrics where the pods' scrape annotations point, and not on the gateway's public HTTP port.
+        foreach (var (workload, container) in new[] { (gatewayWorkload, gatewayContainer), (siloWorkload, siloContainer) })
+        {
+            var annotations = workload.Node["spec"]!["template"]!["metadata"]!["annotations"]!;
+            Assert.Equal(("true", "/metrics"), ((string?)annotations["prometheus.io/scrape"], (string?)annotations["prometheus.io/path"]));
+            var port = int.Parse((string)annotations["prometheus.io/port"]!);
+            Assert.Contains(container["ports"]!.AsArray(), p => p!["containerPort"]!.GetValue<int>() == port);
+            var scrape = await PrometheusScrape.GetAsync($"http://127.0.0.1:{port}/metrics");
+            Assert.True(scrape.Has("orleans_"), $"{workload.Component}: no Orleans meter at :{port}/metrics");
+        }
+        var gatewayScrape = await PrometheusScrape.GetAsync($"http://127.0.0.1:{ports[6]}/metrics");
+        Assert.Equal(2, gatewayScrape.Value("mmss_gateway_logins_total"));
+        Assert.Equal(200_000, gatewayScrape.Value("mmss_gateway_attachment_uploaded_bytes_total"));
+        using (var client = new HttpClient())
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"http://127.0.0.1:{http}/metrics")).StatusCode);
+        }
 
         // A stop: readiness goes false at once, the streams stay open for the drain delay, and the process is gone
         // within the pod's grace period.
@@ -405,13 +442,14 @@ internal static class ChartPromises
         {
             Assert.Contains(name, gatewayEnvironment);
         }
-        Assert.Equal(
-            new[] { manifests.ConfigMapValue("gateway", "Mmss__C2s__Port"), manifests.ConfigMapValue("gateway", "Mmss__C2s__TlsPort"), manifests.ConfigMapValue("gateway", "Mmss__Http__Port") }.Select(int.Parse).Order(),
-            manifests.ContainerPorts("gateway").Order());
+        var publicPorts = new[] { manifests.ConfigMapValue("gateway", "Mmss__C2s__Port"), manifests.ConfigMapValue("gateway", "Mmss__C2s__TlsPort"), manifests.ConfigMapValue("gateway", "Mmss__Http__Port") }.Select(int.Parse).ToArray();
+        // The metrics port is the pod's, for scraping on the pod network; the Service never leads to it.
+        var metricsPort = manifests.ConfigMapValue("gateway", "Mmss__Metrics__Enabled") == "true" ? new[] { int.Parse(manifests.ConfigMapValue("gateway", "Mmss__Metrics__Port")) } : [];
+        Assert.Equal(publicPorts.Concat(metricsPort).Order(), manifests.ContainerPorts("gateway").Order());
         var service = manifests.Single("Service", "gateway");
         var serviceSpec = service.Node["spec"]!;
         var targets = serviceSpec["ports"]!.AsArray().Select(p => Manifests.ResolvePort(gateway, p!["targetPort"]!)).Order();
-        Assert.Equal(manifests.ContainerPorts("gateway").Order(), targets);
+        Assert.Equal(publicPorts.Order(), targets);
         if ((string?)serviceSpec["type"] is "LoadBalancer" or "NodePort") Assert.NotNull(serviceSpec["externalTrafficPolicy"]);
         var drain = int.Parse(manifests.ConfigMapValue("gateway", "Mmss__Shutdown__DrainDelaySeconds"));
         Assert.True(gatewayWorkload.PodSpec["terminationGracePeriodSeconds"]!.GetValue<int>() >= drain + 30, "the grace period must cover the drain delay and the gateway's stop");
@@ -462,7 +500,7 @@ internal sealed class ConfigurationKeys
     private readonly List<string[]> _patterns = [];
 
     public static readonly ConfigurationKeys Gateway = new(
-        [typeof(Mmss.Gateway.Configuration.MmssOptions).Assembly], [typeof(Mmss.Silo.MmssClusterOptions)], ["gateway"]);
+        [typeof(Mmss.Gateway.Configuration.MmssOptions).Assembly], [typeof(Mmss.Silo.MmssClusterOptions), typeof(Mmss.Silo.Diagnostics.MetricsOptions)], ["gateway"]);
 
     public static readonly ConfigurationKeys Silo = new(
         [typeof(Mmss.Silo.MmssClusterOptions).Assembly, typeof(Mmss.Grains.MailboxOptions).Assembly], [], ["silo", "grains"]);
@@ -772,7 +810,7 @@ public sealed record PublishedImage(string Name, Dockerfile Dockerfile, string P
 /// <summary>helm, node, the chart's value sets, and the two images published once for the whole class.</summary>
 public sealed class ChartFixture : IAsyncLifetime
 {
-    public static readonly string[] ValueSetNames = ["defaults", "external", "existing-secrets", "trial", "local-attachments"];
+    public static readonly string[] ValueSetNames = ["defaults", "external", "existing-secrets", "trial", "local-attachments", "events"];
 
     /// <summary>helm from MMSS_HELM or the PATH (tests/run.sh installs it).</summary>
     public static string Helm => System.Environment.GetEnvironmentVariable("MMSS_HELM") is { Length: > 0 } helm ? helm : "helm";

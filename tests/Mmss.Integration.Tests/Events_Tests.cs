@@ -44,7 +44,8 @@ public sealed class EventFeed : IAsyncDisposable
     private readonly List<Received> _received = [];
     private readonly SemaphoreSlim _arrived = new(0);
 
-    public static async Task<EventFeed> SubscribeAsync(int port, string filter = "mmss/#")
+    /// <param name="credentials">false for a broker that lets anonymous clients in (the tests' Mosquitto)</param>
+    public static async Task<EventFeed> SubscribeAsync(int port, string filter = "mmss/#", bool credentials = true)
     {
         var feed = new EventFeed();
         feed._client.ApplicationMessageReceivedAsync += e =>
@@ -54,8 +55,9 @@ public sealed class EventFeed : IAsyncDisposable
             feed._arrived.Release();
             return Task.CompletedTask;
         };
-        await feed._client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
-            .WithCredentials(MqttServerFixture.User, MqttServerFixture.Password).WithCleanSession().Build());
+        var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithCleanSession();
+        if (credentials) options.WithCredentials(MqttServerFixture.User, MqttServerFixture.Password);
+        await feed._client.ConnectAsync(options.Build());
         await feed._client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build());
         return feed;

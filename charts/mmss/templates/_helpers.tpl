@@ -191,6 +191,12 @@ topologySpreadConstraints:
 {{- if ne (len (uniq $ports)) 3 }}
 {{- fail "gateway.ports must be three different ports" }}
 {{- end }}
+{{- if and $v.metrics.enabled (has (int $v.metrics.gatewayPort) $ports) }}
+{{- fail "metrics.gatewayPort must differ from gateway.ports" }}
+{{- end }}
+{{- if and $v.mqtt.enabled (not $v.mqtt.server) }}
+{{- fail "mqtt.enabled needs mqtt.server (host:port of the broker the silos publish to)" }}
+{{- end }}
 {{- $siloPorts := list (int $v.silo.ports.silo) (int $v.silo.ports.gateway) (int $v.silo.ports.health) }}
 {{- if ne (len (uniq $siloPorts)) 3 }}
 {{- fail "silo.ports must be three different ports" }}

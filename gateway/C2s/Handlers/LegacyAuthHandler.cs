@@ -74,7 +74,7 @@ public sealed class LegacyAuthHandler : IIqHandler
             connection.Services.Logger.LogWarning("Legacy authentication failed for {Username} from {Address} on connection {ConnectionId}",
                 request.Username, connection.RemoteAddress, connection.Id);
             await Refuse(connection, iq, "not-authorized", "auth", null);
-            await connection.CountAuthFailureAsync(credentials?.Username ?? request.Username);
+            await connection.CountAuthFailureAsync(credentials?.Username ?? request.Username, "iq-auth", "not-authorized");
             return;
         }
         if (await connection.IsUserThrottledAsync(credentials.Username))

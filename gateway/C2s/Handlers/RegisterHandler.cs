@@ -70,7 +70,7 @@ public sealed class RegisterHandler(Provisioner provisioner, AdminToken adminTok
             connection.Services.Logger.LogWarning("Registration of {Udn} from {Address} refused: missing or wrong registration token",
                 request.Username, connection.RemoteAddress);
             await Refuse(connection, iq, "not-authorized", "auth", "a valid registration token is required");
-            await connection.CountAuthFailureAsync(null);
+            await connection.CountAuthFailureAsync(null, "register", "not-authorized");
             return;
         }
         if (request.Username is null || request.Password is null)

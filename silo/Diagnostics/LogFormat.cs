@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Mmss.Silo.Diagnostics;
+
+/// <summary>
+/// Mmss:Logging:Format: <c>text</c> (the default: ASP.NET Core's console format) or <c>json</c> (one JSON object per
+/// line, UTC timestamps, with the scopes — UDN, message id, connection id — as fields), for log collectors.
+/// </summary>
+public static class LogFormat
+{
+    public const string Key = "Mmss:Logging:Format";
+
+    /// <exception cref="OptionsValidationException">the format is neither text nor json</exception>
+    public static ILoggingBuilder AddMmssLogFormat(this ILoggingBuilder logging, IConfiguration configuration)
+    {
+        var format = configuration[Key];
+        if (string.IsNullOrWhiteSpace(format) || format.Equals("text", StringComparison.OrdinalIgnoreCase)) return logging;
+        if (!format.Equals("json", StringComparison.OrdinalIgnoreCase))
+            throw new OptionsValidationException(Key, typeof(string), [$"{Key} must be 'text' or 'json', not '{format}'"]);
+        return logging.AddJsonConsole(json =>
+        {
+            json.IncludeScopes = true;
+            json.UseUtcTimestamp = true;
+            json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+        });
+    }
+}
