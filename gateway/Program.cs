@@ -45,6 +45,7 @@ builder.Services.AddSingleton(services => AdminToken.Load(
     services.GetRequiredService<IOptions<AdminOptions>>().Value, dataDirectory,
     services.GetRequiredService<ILoggerFactory>().CreateLogger("Mmss.Admin")));
 builder.Services.AddSingleton<Provisioner>();
+builder.Services.AddSingleton<PeerProvisioner>();
 builder.Services.AddSingleton<SeedFileApplier>();
 builder.Services.AddHostedService<SeedFileHostedService>();
 builder.Services.AddC2s();

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Mmss.Gateway.C2s;
@@ -40,11 +39,7 @@ public sealed class AttachmentAccessCheck(IOptions<AttachmentOptions> options, C
 
     private static string? PeerRefusal(Peer peer, string secret, IReadOnlyCollection<string> allowed)
     {
-        if (peer.Secret.Length == 0 ||
-            !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(peer.Secret), Encoding.UTF8.GetBytes(secret)))
-        {
-            return $"wrong credentials for peer {peer.Domain}";
-        }
+        if (!peer.AcceptsSecret(secret)) return $"wrong credentials for peer {peer.Domain}";
         return allowed.Any(peer.Udns.Contains) ? null : $"peer {peer.Domain} may act only for its own users";
     }
 

@@ -2,7 +2,7 @@ using Mmss.Gateway.Hosting;
 
 namespace Mmss.Gateway.Provisioning;
 
-/// <summary>The provisioning API: /admin/users and /admin/groups, JSON, behind a bearer token.</summary>
+/// <summary>The provisioning API: /admin/users, /admin/groups and /admin/peers, JSON, behind a bearer token.</summary>
 public static class AdminEndpoints
 {
     public static void MapAdminEndpoints(this IEndpointRouteBuilder app)
@@ -41,14 +41,43 @@ public static class AdminEndpoints
         });
         admin.MapDelete("/groups/{gdn}", async Task<IResult> (string gdn, Provisioner p) =>
             await p.DeleteGroupAsync(gdn) ? Results.NoContent() : Results.NotFound(new { error = $"group {gdn} not found" }));
+
+        admin.MapGet("/peers", (PeerProvisioner p) => Results.Ok(p.List()));
+        admin.MapGet("/peers/{domain}", IResult (string domain, PeerProvisioner p) =>
+            p.Get(domain) is { } peer ? Results.Ok(peer) : Results.NotFound(new { error = $"peer {domain} not found" }));
+        admin.MapPost("/peers", async Task<IResult> (PeerRequest request, PeerProvisioner p) =>
+        {
+            if (request.Domain is not null && p.Get(request.Domain) is not null)
+                return Results.Conflict(new { error = $"peer {request.Domain} exists; PUT /admin/peers/{request.Domain} changes it" });
+            return ToResult(await p.UpsertAsync(request), $"/admin/peers/{request.Domain}", () => p.Get(request.Domain!));
+        });
+        admin.MapPut("/peers/{domain}", async Task<IResult> (string domain, PeerRequest request, PeerProvisioner p) =>
+        {
+            if (request.Domain is not null && !string.Equals(request.Domain, domain, StringComparison.OrdinalIgnoreCase))
+                return Results.BadRequest(new { error = "domain in the body differs from the path" });
+            return ToResult(await p.UpsertAsync(request with { Domain = domain }), $"/admin/peers/{domain}", () => p.Get(domain));
+        });
+        admin.MapDelete("/peers/{domain}", async Task<IResult> (string domain, PeerProvisioner p) =>
+        {
+            var result = await p.DeleteAsync(domain);
+            return result.Outcome == ProvisioningOutcome.Updated ? Results.NoContent() : ToResult(result, "", () => (object?)null);
+        });
     }
 
-    private static async Task<IResult> ToResult<T>(ProvisioningResult result, string location, Func<Task<T>> current) => result.Outcome switch
+    private static IResult ToResult<T>(ProvisioningResult result, string location, Func<T> current) => result.Outcome switch
     {
         ProvisioningOutcome.Invalid => Results.BadRequest(new { error = result.Error }),
-        ProvisioningOutcome.Created => Results.Created(location, await current()),
-        _ => Results.Ok(await current()),
+        ProvisioningOutcome.Conflict => Results.Conflict(new { error = result.Error }),
+        ProvisioningOutcome.NotFound => Results.NotFound(new { error = result.Error }),
+        ProvisioningOutcome.Created => Results.Created(location, current()),
+        _ => Results.Ok(current()),
     };
+
+    private static async Task<IResult> ToResult<T>(ProvisioningResult result, string location, Func<Task<T>> current)
+    {
+        var value = result.Outcome is ProvisioningOutcome.Invalid or ProvisioningOutcome.Conflict or ProvisioningOutcome.NotFound ? default : await current();
+        return ToResult(result, location, () => value);
+    }
 
     private static async ValueTask<object?> RequireToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

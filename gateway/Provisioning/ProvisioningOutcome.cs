@@ -8,6 +8,9 @@ public enum ProvisioningOutcome
     Unchanged,
     NotFound,
     Invalid,
+
+    /// <summary>Clashes with what exists (another peer's numbers, a configured peer, our own domain).</summary>
+    Conflict,
 }
 
 /// <summary>An outcome and, when invalid, what to fix.</summary>

@@ -1,3 +1,3 @@
 namespace Mmss.Gateway.Provisioning;
 
-public sealed record SeedFile(List<UserRequest>? Users, List<GroupRequest>? Groups);
+public sealed record SeedFile(List<UserRequest>? Users, List<GroupRequest>? Groups, List<PeerRequest>? Peers);

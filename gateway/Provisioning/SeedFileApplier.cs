@@ -5,7 +5,7 @@ using Mmss.Gateway.Configuration;
 namespace Mmss.Gateway.Provisioning;
 
 /// <summary>Applies Mmss:Provisioning:SeedFile at start, idempotently: what is already as the file says is left alone.</summary>
-public sealed class SeedFileApplier(IOptions<ProvisioningOptions> options, Provisioner provisioner, ILogger<SeedFileApplier> logger)
+public sealed class SeedFileApplier(IOptions<ProvisioningOptions> options, Provisioner provisioner, PeerProvisioner peers, ILogger<SeedFileApplier> logger)
 {
     public bool IsConfigured => !string.IsNullOrWhiteSpace(options.Value.SeedFile);
 
@@ -32,6 +32,13 @@ public sealed class SeedFileApplier(IOptions<ProvisioningOptions> options, Provi
             var result = await provisioner.UpsertGroupAsync(group, onlyIfChanged: true);
             if (result.Outcome == ProvisioningOutcome.Invalid)
                 throw new InvalidDataException($"Seed file {path}: group '{group.Gdn}': {result.Error}");
+            counts[result.Outcome] = counts.GetValueOrDefault(result.Outcome) + 1;
+        }
+        foreach (var peer in seed?.Peers ?? [])
+        {
+            var result = await peers.UpsertAsync(peer, onlyIfChanged: true);
+            if (result.Outcome is ProvisioningOutcome.Invalid or ProvisioningOutcome.Conflict)
+                throw new InvalidDataException($"Seed file {path}: peer '{peer.Domain}': {result.Error}");
             counts[result.Outcome] = counts.GetValueOrDefault(result.Outcome) + 1;
         }
         logger.LogInformation("Seed file {Path} applied: {Created} created, {Updated} updated, {Unchanged} unchanged", path,

@@ -27,21 +27,42 @@ public sealed class PeerLinkCarrier(
     private readonly ConcurrentDictionary<string, Channel<RelayItem[]>> _queues = new(StringComparer.OrdinalIgnoreCase);
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _workers = [];
+    private readonly SemaphoreSlim _announceNow = new(0, 1);
     private IPeerLinkObserver? _reference;
     private Task? _announcer;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (peers.IsEmpty) return Task.CompletedTask;
         if (!s2s.Value.Enabled)
         {
             // Dialback needs our listener: the peer verifies us by connecting back to it.
-            logger.LogWarning("{Count} peers are configured but server-to-server links are off (Mmss:S2s:Enabled): nothing is relayed", peers.All.Count);
+            WarnIfPeersWithoutLinks();
+            peers.Changed += WarnIfPeersWithoutLinks;
             return Task.CompletedTask;
         }
         _reference = grains.CreateObjectReference<IPeerLinkObserver>(this);
+        // A peer added at run time gets a carrier at once, not at the next round.
+        peers.Changed += AnnounceNow;
         _announcer = AnnounceAsync(_stopping.Token);
         return Task.CompletedTask;
+    }
+
+    private void WarnIfPeersWithoutLinks()
+    {
+        if (!peers.IsEmpty)
+            logger.LogWarning("{Count} peers are defined but server-to-server links are off (Mmss:S2s:Enabled): nothing is relayed", peers.All.Count);
+    }
+
+    private void AnnounceNow()
+    {
+        try
+        {
+            _announceNow.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A round is already due.
+        }
     }
 
     private async Task AnnounceAsync(CancellationToken stopping)
@@ -61,7 +82,7 @@ public sealed class PeerLinkCarrier(
             }
             try
             {
-                await Task.Delay(AnnouncePeriod, stopping);
+                await _announceNow.WaitAsync(AnnouncePeriod, stopping);
             }
             catch (OperationCanceledException)
             {
@@ -120,6 +141,8 @@ public sealed class PeerLinkCarrier(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        peers.Changed -= AnnounceNow;
+        peers.Changed -= WarnIfPeersWithoutLinks;
         await _stopping.CancelAsync();
         foreach (var queue in _queues.Values) queue.Writer.TryComplete();
         Task[] workers;
@@ -137,6 +160,7 @@ public sealed class PeerLinkCarrier(
     public ValueTask DisposeAsync()
     {
         _stopping.Dispose();
+        _announceNow.Dispose();
         return ValueTask.CompletedTask;
     }
 }

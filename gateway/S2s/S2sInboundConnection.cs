@@ -348,12 +348,16 @@ public sealed class S2sInboundConnection
         // RFC 6120 §8.1.1.2, §8.1.2.2: between servers both addresses are required.
         if (fromDomain is null || toDomain is null) throw new XmppStreamException(StreamErrorCondition.ImproperAddressing, "stanzas between servers need 'from' and 'to'");
         // RFC 6120 §4.9.3.9: a 'from' this stream has not authenticated is a forgery.
-        if (!_originating.TryGetValue(fromDomain, out var peer))
+        if (!_originating.ContainsKey(fromDomain))
         {
             Log.LogWarning("S2S stream {ConnectionId} of {Domains} sent a stanza from {From}: refused as forged",
                 _context.ConnectionId, Authenticated, stanza.Attribute("from"));
             throw new XmppStreamException(StreamErrorCondition.InvalidFrom, $"{fromDomain} is not authenticated on this stream");
         }
+        // The peer table changes at run time (admin API): a peer removed since the stream opened speaks no more, and a
+        // changed one is held to its numbers as they are now.
+        var peer = _services.Peers.FindByDomain(fromDomain) ??
+            throw new XmppStreamException(StreamErrorCondition.PolicyViolation, $"{fromDomain} is no longer a peer of this server");
         if (!_pairs.Contains((fromDomain.ToLowerInvariant(), toDomain.ToLowerInvariant())))
             throw new XmppStreamException(StreamErrorCondition.HostUnknown, $"{fromDomain} -> {toDomain} is not authenticated on this stream");
         _services.CountStanzaReceived();

@@ -19,6 +19,12 @@ public interface IPeerLinkGrain : IGrainWithStringKey
     /// <summary>A gateway offers to carry this link; repeated while it lives, which also keeps the queue moving.</summary>
     Task AttachCarrierAsync(string gatewayId, IPeerLinkObserver carrier);
 
+    /// <summary>
+    /// The peer was removed from the peer directory: every queued MMS fails at once with FAIL 6 for its originator (a
+    /// group member's copy counts as that member's FAIL), queued answers and ordinary messages are dropped.
+    /// </summary>
+    Task PeerRemovedAsync();
+
     /// <summary>The peer accepted these items.</summary>
     [Orleans.Concurrency.OneWay]
     Task SentAsync(long[] seqs);

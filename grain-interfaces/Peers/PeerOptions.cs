@@ -26,4 +26,16 @@ public sealed class PeerOptions
     /// Basic, user = the sending domain). Never logged.
     /// </summary>
     public string Secret { get; set; } = "";
+
+    /// <summary>
+    /// When the peer presents another secret than the one we present to it: that one. Unset: <see cref="Secret"/> both ways.
+    /// Only its hash is kept in memory.
+    /// </summary>
+    public string InboundSecret { get; set; } = "";
+
+    public PeerRecord ToRecord()
+    {
+        var inbound = InboundSecret.Length > 0 ? InboundSecret : Secret;
+        return new PeerRecord(Domain, Address, HttpAddress, Udns, Gdns, Secret, inbound.Length > 0 ? PeerSecretHash.Hash(inbound) : null);
+    }
 }

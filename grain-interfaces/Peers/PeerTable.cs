@@ -1,34 +1,45 @@
-using System.Globalization;
-
 namespace Mmss.GrainInterfaces.Peers;
 
 /// <summary>
 /// Which peer MMSS is home for a number or a domain (seed 6.5: the MO's home MMSS finds the MT's home MMSS from the
-/// MT's UDN). Built once from configuration and validated: a bad entry stops the process with a message naming it.
+/// MT's UDN). The peers configured in this process (<c>Mmss:Peers</c>, validated at start: a bad entry stops the
+/// process) plus those of the cluster's peer directory (admin API, seed file), which
+/// <see cref="Apply"/> replaces whenever the directory changes. Readers see one consistent version at a time.
 /// </summary>
 public sealed class PeerTable
 {
-    private readonly Peer[] _peers;
-    private readonly Dictionary<string, Peer> _byDomain;
+    private sealed record View(Peer[] Peers, Dictionary<string, Peer> ByDomain, long Version);
 
-    public PeerTable(IEnumerable<Peer> peers)
+    private readonly Peer[] _configured;
+    private readonly Lock _applying = new();
+    private volatile View _view;
+
+    public PeerTable(IEnumerable<Peer> configured)
     {
-        _peers = peers.ToArray();
-        _byDomain = _peers.ToDictionary(p => p.Domain, StringComparer.OrdinalIgnoreCase);
+        _configured = configured.ToArray();
+        _view = Build(_configured, version: -1);
     }
 
     public static readonly PeerTable Empty = new([]);
 
-    public IReadOnlyList<Peer> All => _peers;
+    /// <summary>Raised after each change of the table (on the thread that applied it).</summary>
+    public event Action? Changed;
 
-    public bool IsEmpty => _peers.Length == 0;
+    public IReadOnlyList<Peer> All => _view.Peers;
 
-    public Peer? FindByDomain(string? domain) => domain is not null && _byDomain.TryGetValue(domain, out var peer) ? peer : null;
+    public IReadOnlyList<Peer> Configured => _configured;
+
+    /// <summary>The version of the peer directory this table holds; -1 before the first copy arrived.</summary>
+    public long Version => _view.Version;
+
+    public bool IsEmpty => _view.Peers.Length == 0;
+
+    public Peer? FindByDomain(string? domain) => domain is not null && _view.ByDomain.TryGetValue(domain, out var peer) ? peer : null;
 
     /// <summary>The peer home for this UDN, or null when none is (a local user, or nobody's).</summary>
     public Peer? FindByUdn(string udn)
     {
-        foreach (var peer in _peers)
+        foreach (var peer in _view.Peers)
         {
             if (peer.Udns.Contains(udn)) return peer;
         }
@@ -37,11 +48,45 @@ public sealed class PeerTable
 
     public Peer? FindByGdn(string gdn)
     {
-        foreach (var peer in _peers)
+        foreach (var peer in _view.Peers)
         {
             if (peer.Gdns.Contains(gdn)) return peer;
         }
         return null;
+    }
+
+    /// <summary>
+    /// Takes the directory's peers beside the configured ones, unless this table already holds that version or a newer
+    /// one. A definition clashing with a configured peer (same domain, overlapping numbers: possible only when the
+    /// configuration changed after it was stored) is left out; the reasons are returned for the log.
+    /// </summary>
+    public IReadOnlyList<string> Apply(PeerDirectorySnapshot snapshot)
+    {
+        var skipped = new List<string>();
+        lock (_applying)
+        {
+            if (snapshot.Version <= _view.Version) return skipped;
+            var peers = new List<Peer>(_configured);
+            foreach (var definition in snapshot.Peers)
+            {
+                var name = $"peer {definition.Domain}";
+                var errors = new List<string>();
+                var peer = PeerDefinition.Compile(definition, name, configured: false, errors);
+                if (peer is not null) errors.AddRange(PeerDefinition.Clashes(peer, _configured, [], name));
+                if (peer is null || errors.Count > 0) skipped.AddRange(errors);
+                else peers.Add(peer);
+            }
+            _view = Build(peers.ToArray(), snapshot.Version);
+        }
+        Changed?.Invoke();
+        return skipped;
+    }
+
+    private static View Build(Peer[] peers, long version)
+    {
+        var byDomain = new Dictionary<string, Peer>(StringComparer.OrdinalIgnoreCase);
+        foreach (var peer in peers) byDomain.TryAdd(peer.Domain, peer);
+        return new View(peers, byDomain, version);
     }
 
     /// <summary>Validates configured peers; <paramref name="errors"/> lists every problem found.</summary>
@@ -51,40 +96,11 @@ public sealed class PeerTable
         var peers = new List<Peer>();
         for (var i = 0; i < configured.Count; i++)
         {
-            var o = configured[i];
             var name = $"Mmss:Peers:{i}";
-            var domain = o.Domain.Trim().ToLowerInvariant();
-            if (domain.Length == 0) { errors.Add($"{name}:Domain is required"); continue; }
-            if (ownDomains.Contains(domain, StringComparer.OrdinalIgnoreCase)) errors.Add($"{name}: {domain} is this server's own domain");
-            if (peers.Any(p => p.Domain == domain)) errors.Add($"{name}: {domain} is configured twice");
-            var (host, port) = SplitAddress(string.IsNullOrWhiteSpace(o.Address) ? domain : o.Address.Trim());
-            if (host is null) errors.Add($"{name}:Address '{o.Address}' is not host:port");
-            Uri? http = null;
-            if (!string.IsNullOrWhiteSpace(o.HttpAddress) &&
-                (!Uri.TryCreate(o.HttpAddress.Trim(), UriKind.Absolute, out http) || http.Scheme is not ("http" or "https")))
-            {
-                errors.Add($"{name}:HttpAddress '{o.HttpAddress}' is not an http(s) address");
-            }
-            if (!NumberRanges.TryParse(o.Udns, out var udns, out var udnError)) errors.Add($"{name}:Udns: {udnError}");
-            if (!NumberRanges.TryParse(o.Gdns, out var gdns, out var gdnError)) errors.Add($"{name}:Gdns: {gdnError}");
-            foreach (var other in peers)
-            {
-                if (other.Udns.Overlaps(udns)) errors.Add($"{name}:Udns overlap those of {other.Domain}");
-                if (other.Gdns.Overlaps(gdns)) errors.Add($"{name}:Gdns overlap those of {other.Domain}");
-            }
-            peers.Add(new Peer(domain, host ?? domain, port, http, udns, gdns, o.Secret));
+            if (PeerDefinition.Compile(configured[i].ToRecord(), name, configured: true, errors) is not { } peer) continue;
+            errors.AddRange(PeerDefinition.Clashes(peer, peers, ownDomains, name));
+            peers.Add(peer);
         }
         return new PeerTable(peers);
-    }
-
-    private static (string? Host, int Port) SplitAddress(string address)
-    {
-        var colon = address.LastIndexOf(':');
-        // An IPv6 literal without a port ("::1") or with brackets ("[::1]:5269").
-        if (colon < 0 || (address.Count(c => c == ':') > 1 && !address.StartsWith('['))) return (address, Peer.DefaultPort);
-        var host = address[..colon].Trim('[', ']');
-        return int.TryParse(address[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536 && host.Length > 0
-            ? (host, port)
-            : (null, 0);
     }
 }

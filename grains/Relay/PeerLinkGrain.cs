@@ -109,6 +109,13 @@ public sealed class PeerLinkGrain(
         EnsureTimer();
     }
 
+    public async Task PeerRemovedAsync()
+    {
+        if (_queue.Count > 0) logger.LogWarning("Link to {Peer}: the peer was removed with {Count} items queued; they fail now", Domain, _queue.Count);
+        _outstanding = [];
+        await GiveUpAsync(_queue.Values.ToArray(), "the peer was removed");
+    }
+
     private bool IsOutstanding(long[] seqs) => _outstanding.Length > 0 && seqs.Length > 0 && _outstanding[0] == seqs[0];
 
     private async Task EnqueueAsync(MailboxEntry entry)
@@ -168,15 +175,20 @@ public sealed class PeerLinkGrain(
     private static RelayItem ToItem(MailboxEntry e) =>
         new(e.Seq, e.Kind, e.MessageId, e.From, e.To ?? "", e.StanzaType, e.Payload, e.Properties, e.Attach);
 
-    private async Task GiveUpOnOldItemsAsync()
+    private Task GiveUpOnOldItemsAsync()
     {
         var cutoff = time.GetUtcNow().AddSeconds(-Options.GiveUpSeconds);
-        foreach (var entry in _queue.Values.Where(e => (e.QueuedAt ?? e.ExpiresAt) <= cutoff).ToArray())
+        return GiveUpAsync(_queue.Values.Where(e => (e.QueuedAt ?? e.ExpiresAt) <= cutoff).ToArray(), $"not accepted within {Options.GiveUpSeconds} s");
+    }
+
+    private async Task GiveUpAsync(MailboxEntry[] entries, string why)
+    {
+        foreach (var entry in entries)
         {
             if (entry.Kind == DeliveryKind.Mms)
             {
-                logger.LogWarning("Link to {Peer}: MMS {MessageId} from {Sender} to {Recipient} not accepted within {Seconds} s: FAIL 6",
-                    Domain, entry.MessageId, entry.From, entry.To, Options.GiveUpSeconds);
+                logger.LogWarning("Link to {Peer}: MMS {MessageId} from {Sender} to {Recipient} {Why}: FAIL 6",
+                    Domain, entry.MessageId, entry.From, entry.To, why);
                 var fail = FailCode.PeerUnreachable.ToString(CultureInfo.InvariantCulture);
                 if (entry.Group is null)
                 {
@@ -190,7 +202,7 @@ public sealed class PeerLinkGrain(
             }
             else
             {
-                logger.LogWarning("Link to {Peer}: {Kind} {MessageId} for {Recipient} dropped after {Seconds} s", Domain, entry.Kind, entry.MessageId, entry.To, Options.GiveUpSeconds);
+                logger.LogWarning("Link to {Peer}: {Kind} {MessageId} for {Recipient} dropped ({Why})", Domain, entry.Kind, entry.MessageId, entry.To, why);
             }
             await store.RemoveAsync(Owner, entry.Seq);
             Remove(entry.Seq);

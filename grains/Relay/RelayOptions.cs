@@ -19,6 +19,13 @@ public sealed class RelayOptions
     [Range(1, 3600)]
     public int CarrierTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// How often each process polls the peer directory (admin API and seed file peers). Changes are pushed at once; the
+    /// poll catches up a process that missed a push.
+    /// </summary>
+    [Range(1, 3600)]
+    public int PeerRefreshSeconds { get; set; } = 10;
+
     /// <summary>Items handed to the carrying gateway at once.</summary>
     [Range(1, 10_000)]
     public int MaxBatch { get; set; } = 64;

@@ -12,8 +12,9 @@ public static class PeerTableRegistration
     public const string Section = "Mmss:Peers";
 
     /// <summary>
-    /// The peer table from <c>Mmss:Peers</c> (every process of a domain needs the same one: gateways route by it, grains
-    /// relay answers by it) and the relay's options. A bad entry stops the process with a message naming it.
+    /// The peer table: <c>Mmss:Peers</c> (every process of a domain needs the same one: gateways route by it, grains
+    /// relay answers by it; a bad entry stops the process with a message naming it) plus the peer directory's, kept
+    /// current by <see cref="PeerTableRefresher"/>; and the relay's options.
     /// </summary>
     public static IServiceCollection AddMmssPeers(this IServiceCollection services, IConfiguration configuration)
     {
@@ -26,6 +27,8 @@ public static class PeerTableRegistration
             if (errors.Count > 0) throw new OptionsValidationException(Section, typeof(PeerOptions), errors);
             return table;
         });
+        // Once per process, whether it hosts a silo, a gateway or both (embedded mode).
+        services.AddHostedService<PeerTableRefresher>();
         return services;
     }
 }

@@ -19,6 +19,7 @@ public abstract class PeerLink_Tests(ClusterFixture fixture)
         new("order.test", "127.0.0.1", 5269, null, Ranges("9000-9099"), Ranges("90000-90099"), "secret"),
         new("retry.test", "127.0.0.1", 5269, null, Ranges("9100-9199"), NumberRanges.None, "secret"),
         new("down.test", "127.0.0.1", 5269, null, Ranges("9200-9299"), NumberRanges.None, "secret"),
+        new("removed.test", "127.0.0.1", 5269, null, Ranges("9300-9399"), NumberRanges.None, "secret"),
     ];
 
     private IGrainFactory Grains => fixture.Cluster.Client;
@@ -56,6 +57,17 @@ public abstract class PeerLink_Tests(ClusterFixture fixture)
         return (carrier, Grains.CreateObjectReference<IPeerLinkObserver>(carrier));
     }
 
+    /// <summary>A user with one live session ("s-" + udn) on a gateway of the directory; what it is pushed, recorded.</summary>
+    private async Task<RecordingObserver> OnlineUserAsync(string udn)
+    {
+        await Grains.GetGrain<IUserGrain>(udn).ProvisionAsync("Unit " + udn, TestCredentials.Unusable);
+        var observer = new RecordingObserver();
+        var sessions = Grains.CreateObjectReference<ISessionObserver>(observer);
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("test-gateway");
+        await Grains.GetGrain<IUserGrain>(udn).AttachSessionAsync(new SessionHandle("test-gateway", "s-" + udn, sessions));
+        return observer;
+    }
+
     [Fact]
     public async Task Mms_and_answers_go_to_the_carrier_in_order_and_leave_the_store_only_once_the_peer_took_them()
     {
@@ -75,10 +87,16 @@ public abstract class PeerLink_Tests(ClusterFixture fixture)
         Assert.Equal(2, (await fixture.Mailbox.LoadAsync("peer/order.test")).Count);
 
         await link.SentAsync(batch.Select(i => i.Seq).ToArray());
+        await QueueEmptiesAsync("order.test");
+    }
+
+    /// <summary>The link's rows leave the store (the grain deletes them after it answered or handed over).</summary>
+    private async Task QueueEmptiesAsync(string domain)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await fixture.Mailbox.LoadAsync("peer/order.test")).Count > 0)
+        while ((await fixture.Mailbox.LoadAsync("peer/" + domain)).Count > 0)
         {
-            Assert.True(DateTime.UtcNow < deadline, "the items the peer took were never removed");
+            Assert.True(DateTime.UtcNow < deadline, $"the items of the link to {domain} were never removed");
             await Task.Delay(10);
         }
     }
@@ -100,16 +118,14 @@ public abstract class PeerLink_Tests(ClusterFixture fixture)
     [Fact]
     public async Task An_mms_the_peer_never_takes_fails_with_code_6_for_its_local_originator()
     {
-        await Grains.GetGrain<IUserGrain>("1004").ProvisionAsync("Unit 1004", TestCredentials.Unusable);
-        var observer = new RecordingObserver();
-        var sessions = Grains.CreateObjectReference<ISessionObserver>(observer);
-        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("test-gateway");
-        await Grains.GetGrain<IUserGrain>("1004").AttachSessionAsync(new SessionHandle("test-gateway", "s-1004", sessions));
+        var observer = await OnlineUserAsync("1004");
         // No gateway carries this link: nobody will ever take the item.
         var link = Grains.GetGrain<IPeerLinkGrain>("down.test");
         await link.RelayMmsAsync(Mms("f-1", "1004", "9204"), group: null);
 
         fixture.Time.Offset = TimeSpan.FromSeconds(GiveUpSeconds + 1);
+        // The window is as long as the gateway expiry: keep the session's gateway alive across the jump of the clock.
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("test-gateway");
         try
         {
             var notice = await observer.NextAsync("s-1004", TimeSpan.FromSeconds(15));
@@ -120,13 +136,23 @@ public abstract class PeerLink_Tests(ClusterFixture fixture)
         {
             fixture.Time.Offset = TimeSpan.Zero;
         }
-        // The originator's FAIL goes out before the queue row is deleted: wait for the deletion, not for the notice.
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while ((await fixture.Mailbox.LoadAsync("peer/down.test")).Count > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the given-up MMS is still queued 15 s after its FAIL 6");
-            await Task.Delay(50);
-        }
+        await QueueEmptiesAsync("down.test");
+    }
+
+    [Fact]
+    public async Task A_removed_peer_fails_what_its_link_queues_with_code_6_at_once()
+    {
+        var observer = await OnlineUserAsync("1005");
+        var link = Grains.GetGrain<IPeerLinkGrain>("removed.test");
+        await link.RelayMmsAsync(Mms("rm-1", "1005", "9305"), group: null);
+        await link.RelayAnswerAsync("9306", "rm-0", "1005", "2", "1", group: null);
+
+        // No clock moved: the originator learns now, not after the give-up window.
+        await link.PeerRemovedAsync();
+        var notice = await observer.NextAsync("s-1005", TimeSpan.FromSeconds(15));
+        Assert.Equal(("rm-1", "FAIL"), (notice.MessageId, notice.From));
+        Assert.Contains(new KeyValuePair<string, string>("ReturnCode", "6"), notice.Properties!);
+        await QueueEmptiesAsync("removed.test");
     }
 }
 

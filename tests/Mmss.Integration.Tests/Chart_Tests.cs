@@ -98,6 +98,12 @@ public sealed class Chart_Tests(ChartFixture fixture) : IClassFixture<ChartFixtu
     [InlineData("metrics.gatewayPort=8080", "metrics.gatewayPort must differ from gateway.ports")]
     [InlineData("mqtt.enabled=true", "mqtt.enabled needs mqtt.server")]
     [InlineData("mqtt.queueCapacity=0", "/mqtt/queueCapacity")]
+    [InlineData("relay.peers[0].domain=198.51.100.8,relay.peers[0].secret=s", "relay.peers need relay.enabled")]
+    [InlineData("relay.enabled=true,relay.peers[0].domain=198.51.100.8", "relay.peers[0] (198.51.100.8) needs a secret")]
+    [InlineData("relay.enabled=true,relay.port=8080", "relay.port must differ from gateway.ports")]
+    [InlineData("relay.enabled=true,relay.peers[0].domain=198.51.100.8,relay.peers[0].udns=2000-x", "/relay/peers/0/udns")]
+    [InlineData("relay.enabled=true,relay.peers[0].udns=2000", "/relay/peers/0")]
+    [InlineData("relay.enabled=true,relay.peers[0].domain=198.51.100.8,relay.peers[0].httpAddress=198.51.100.8:8080", "/relay/peers/0/httpAddress")]
     public async Task A_wrong_value_fails_before_anything_is_installed(string set, string expected)
     {
         var result = await Tool.RunAsync(ChartFixture.Helm, ["template", "mmss", fixture.ChartDirectory, "--set", set]);
@@ -171,6 +177,16 @@ public sealed class Chart_Tests(ChartFixture fixture) : IClassFixture<ChartFixtu
                 ["ports"] = new JsonObject { ["xmpp"] = ports[3], ["xmppTls"] = ports[4], ["http"] = ports[5] },
                 ["drainDelaySeconds"] = 3,
             },
+            // A peer in the configuration, its secret from the chart's Secret; the listener on a port of its own.
+            ["relay"] = new JsonObject
+            {
+                ["enabled"] = true,
+                ["port"] = ports[6],
+                ["peers"] = new JsonArray(new JsonObject
+                {
+                    ["domain"] = "127.0.0.9", ["address"] = "127.0.0.9:5269", ["udns"] = "3000-3999", ["secret"] = "chart-peer-secret-" + id,
+                }),
+            },
         };
         var manifests = await fixture.RenderAsync(values);
         await using var pods = new LocalPods(manifests, fixture.Root);
@@ -218,6 +234,10 @@ public sealed class Chart_Tests(ChartFixture fixture) : IClassFixture<ChartFixtu
             admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
             var created = await admin.PutAsync("admin/users/7701", new StringContent("""{"password":"pw","name":"Chart"}""", Encoding.UTF8, "application/json"));
             Assert.True(created.IsSuccessStatusCode, $"admin API: {created.StatusCode}\n{gatewayProcess.Output}");
+            // The configured peer is in the table the gateway routes by.
+            var peer = JsonNode.Parse(await admin.GetStringAsync("admin/peers/127.0.0.9"))!;
+            Assert.Equal("3000-3999", (string?)peer["udns"]);
+            Assert.Equal("configuration", (string?)peer["source"]);
         }
         var xmpp = Manifests.ResolvePort(gatewayContainer, JsonValue.Create("xmpp"));
         var xmppTls = Manifests.ResolvePort(gatewayContainer, JsonValue.Create("xmpp-tls"));
@@ -442,7 +462,9 @@ internal static class ChartPromises
         {
             Assert.Contains(name, gatewayEnvironment);
         }
-        var publicPorts = new[] { manifests.ConfigMapValue("gateway", "Mmss__C2s__Port"), manifests.ConfigMapValue("gateway", "Mmss__C2s__TlsPort"), manifests.ConfigMapValue("gateway", "Mmss__Http__Port") }.Select(int.Parse).ToArray();
+        var s2sPort = (string?)manifests.Single("ConfigMap", "gateway").Node["data"]?["Mmss__S2s__Port"];
+        var publicPorts = new[] { manifests.ConfigMapValue("gateway", "Mmss__C2s__Port"), manifests.ConfigMapValue("gateway", "Mmss__C2s__TlsPort"), manifests.ConfigMapValue("gateway", "Mmss__Http__Port"), s2sPort }
+            .OfType<string>().Select(int.Parse).ToArray();
         // The metrics port is the pod's, for scraping on the pod network; the Service never leads to it.
         var metricsPort = manifests.ConfigMapValue("gateway", "Mmss__Metrics__Enabled") == "true" ? new[] { int.Parse(manifests.ConfigMapValue("gateway", "Mmss__Metrics__Port")) } : [];
         Assert.Equal(publicPorts.Concat(metricsPort).Order(), manifests.ContainerPorts("gateway").Order());
@@ -454,6 +476,7 @@ internal static class ChartPromises
         var drain = int.Parse(manifests.ConfigMapValue("gateway", "Mmss__Shutdown__DrainDelaySeconds"));
         Assert.True(gatewayWorkload.PodSpec["terminationGracePeriodSeconds"]!.GetValue<int>() >= drain + 30, "the grace period must cover the drain delay and the gateway's stop");
         AssertProbes(gateway, "http");
+        CheckRelay(manifests, gateway, silo, s2sPort);
         var hpa = manifests.All("HorizontalPodAutoscaler").SingleOrDefault();
         if (hpa is not null) Assert.Null(gatewayWorkload.Node["spec"]!["replicas"]);
         foreach (var pdb in manifests.All("PodDisruptionBudget"))
@@ -474,6 +497,39 @@ internal static class ChartPromises
             // Secrets the operator made.
             if (!trial && manifests.Find("Secret", secret) is { } own) Assert.NotNull(own.Annotation("helm.sh/hook"));
         }
+    }
+
+    /// <summary>
+    /// The relay (values relay.*): peers reach the server-to-server listener through the Service; every pod has the same
+    /// configured peers; the gateways, which present and check them, alone get the dialback key and the peers' secrets,
+    /// and only from Secrets.
+    /// </summary>
+    private static void CheckRelay(Manifests manifests, JsonObject gateway, JsonObject silo, string? s2sPort)
+    {
+        var gatewayData = manifests.Single("ConfigMap", "gateway").Node["data"]!.AsObject();
+        var siloData = manifests.Single("ConfigMap", "silo").Node["data"]!.AsObject();
+        var servicePorts = manifests.Single("Service", "gateway").Node["spec"]!["ports"]!.AsArray();
+        var s2sServicePort = servicePorts.SingleOrDefault(p => (string?)p!["name"] == "xmpp-s2s");
+        if (s2sPort is null)
+        {
+            Assert.Null(s2sServicePort);
+            Assert.DoesNotContain(gatewayData, p => p.Key.StartsWith("Mmss__Peers__", StringComparison.Ordinal));
+            return;
+        }
+        Assert.Equal("true", (string?)gatewayData["Mmss__S2s__Enabled"]);
+        Assert.Equal(int.Parse(s2sPort), Manifests.ResolvePort(gateway, s2sServicePort!["targetPort"]!));
+        Assert.NotNull(Manifests.Env(gateway, "Mmss__S2s__DialbackSecret")?["valueFrom"]?["secretKeyRef"]);
+        var peerKeys = gatewayData.Select(p => p.Key).Where(k => k.StartsWith("Mmss__Peers__", StringComparison.Ordinal)).Order().ToArray();
+        Assert.Equal(peerKeys, siloData.Select(p => p.Key).Where(k => k.StartsWith("Mmss__Peers__", StringComparison.Ordinal)).Order());
+        Assert.All(peerKeys, key => Assert.Equal((string?)gatewayData[key], (string?)siloData[key]));
+        foreach (var domainKey in peerKeys.Where(k => k.EndsWith("__Domain", StringComparison.Ordinal)))
+        {
+            var secretName = domainKey.Replace("__Domain", "__Secret");
+            Assert.NotNull(Manifests.Env(gateway, secretName)?["valueFrom"]?["secretKeyRef"]);
+            Assert.Null(Manifests.Env(silo, secretName));
+        }
+        Assert.DoesNotContain(gatewayData, p => p.Key.EndsWith("Secret", StringComparison.Ordinal));
+        Assert.Null(Manifests.Env(silo, "Mmss__S2s__DialbackSecret"));
     }
 
     private static void AssertProbes(JsonObject container, string port)
@@ -499,8 +555,11 @@ internal sealed class ConfigurationKeys
 {
     private readonly List<string[]> _patterns = [];
 
+    /// <summary>Options bound as a list of a section rather than by a Section constant of their own (both executables).</summary>
+    private static readonly (string Section, Type Type)[] Lists = [(Mmss.Silo.Relay.PeerTableRegistration.Section + ":#", typeof(Mmss.GrainInterfaces.Peers.PeerOptions))];
+
     public static readonly ConfigurationKeys Gateway = new(
-        [typeof(Mmss.Gateway.Configuration.MmssOptions).Assembly], [typeof(Mmss.Silo.MmssClusterOptions), typeof(Mmss.Silo.Diagnostics.MetricsOptions)], ["gateway"]);
+        [typeof(Mmss.Gateway.Configuration.MmssOptions).Assembly], [typeof(Mmss.Silo.MmssClusterOptions), typeof(Mmss.Silo.Diagnostics.MetricsOptions), typeof(Mmss.Grains.Relay.RelayOptions)], ["gateway"]);
 
     public static readonly ConfigurationKeys Silo = new(
         [typeof(Mmss.Silo.MmssClusterOptions).Assembly, typeof(Mmss.Grains.MailboxOptions).Assembly], [], ["silo", "grains"]);
@@ -509,6 +568,7 @@ internal sealed class ConfigurationKeys
     {
         var types = assemblies.SelectMany(a => a.GetTypes()).Where(t => SectionOf(t) is not null).Concat(more).Distinct();
         foreach (var type in types) AddProperties(SectionOf(type)!.Split(':'), type, 0);
+        foreach (var (section, type) in Lists) AddProperties(section.Split(':'), type, 0);
         var literal = new Regex("\"(Mmss(?::[A-Za-z0-9]+)+)");
         foreach (var directory in sourceDirectories)
         {

@@ -33,7 +33,8 @@ public sealed class TwoDomainsFixture : IAsyncLifetime
     public EmbeddedServer A { get; }
     public EmbeddedServer B { get; }
 
-    private static Dictionary<string, string> Settings(int s2sPort, int giveUpSeconds) => new()
+    /// <summary>A domain with server-to-server links on (its listener's address is the host's, set by the caller).</summary>
+    internal static Dictionary<string, string> Settings(int s2sPort, int giveUpSeconds) => new()
     {
         ["Mmss__S2s__Enabled"] = "true",
         ["Mmss__S2s__Port"] = s2sPort.ToString(),

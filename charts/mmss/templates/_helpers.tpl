@@ -86,7 +86,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- $pg := and (not .Values.postgresql.existingSecret) (not .Values.trial.postgresql.enabled) }}
 {{- $admin := not .Values.admin.existingSecret }}
 {{- $s3 := and (eq .Values.attachments.store "S3") (not .Values.attachments.s3.existingSecret) (not .Values.trial.minio.enabled) }}
-{{- if or $pg $admin $s3 }}true{{ end }}
+{{- $relay := and .Values.relay.enabled (not .Values.relay.existingSecret) }}
+{{- if or $pg $admin $s3 $relay }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -197,6 +198,18 @@ topologySpreadConstraints:
 {{- if and $v.mqtt.enabled (not $v.mqtt.server) }}
 {{- fail "mqtt.enabled needs mqtt.server (host:port of the broker the silos publish to)" }}
 {{- end }}
+{{- if $v.relay.enabled }}
+{{- if has (int $v.relay.port) $ports }}
+{{- fail "relay.port must differ from gateway.ports" }}
+{{- end }}
+{{- range $i, $peer := $v.relay.peers }}
+{{- if and (not $v.relay.existingSecret) (not $peer.secret) }}
+{{- fail (printf "relay.peers[%d] (%s) needs a secret, or relay.existingSecret holding it under its secretKey" $i $peer.domain) }}
+{{- end }}
+{{- end }}
+{{- else if $v.relay.peers }}
+{{- fail "relay.peers need relay.enabled: the links to peers run over the server-to-server listener" }}
+{{- end }}
 {{- $siloPorts := list (int $v.silo.ports.silo) (int $v.silo.ports.gateway) (int $v.silo.ports.health) }}
 {{- if ne (len (uniq $siloPorts)) 3 }}
 {{- fail "silo.ports must be three different ports" }}
@@ -209,5 +222,43 @@ topologySpreadConstraints:
 {{- if eq . (floor .) }}{{ int64 . }}{{ else }}{{ . }}{{ end }}
 {{- else }}
 {{- . | toString }}
+{{- end }}
+{{- end }}
+
+{{/*
+The relay's settings every pod shares (how often the peer directory is polled, each configured peer without its secret), merged into the
+dict given as "data". Include with (dict "root" $ "data" $data).
+*/}}
+{{- define "mmss.relaySettings" -}}
+{{- $r := .root.Values.relay }}
+{{- if $r.enabled }}
+{{- $_ := set .data "Mmss__Relay__PeerRefreshSeconds" (int64 $r.peerRefreshSeconds | toString) }}
+{{- range $i, $peer := $r.peers }}
+{{- $_ := set $.data (printf "Mmss__Peers__%d__Domain" $i) $peer.domain }}
+{{- range $field := list "address" "httpAddress" "udns" "gdns" }}
+{{- with index $peer $field }}
+{{- $_ := set $.data (printf "Mmss__Peers__%d__%s" $i (title $field)) (toString .) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The gateways' relay secrets: the dialback key and each configured peer's secret, from the chart's or an existing Secret. */}}
+{{- define "mmss.relaySecretEnv" -}}
+{{- $r := .Values.relay }}
+{{- if $r.enabled }}
+- name: Mmss__S2s__DialbackSecret
+  valueFrom:
+    secretKeyRef:
+      name: {{ $r.existingSecret | default (include "mmss.secretName" .) }}
+      key: {{ ternary $r.dialbackSecretKey "s2s-dialback-secret" (not (empty $r.existingSecret)) }}
+{{- range $i, $peer := $r.peers }}
+- name: Mmss__Peers__{{ $i }}__Secret
+  valueFrom:
+    secretKeyRef:
+      name: {{ $r.existingSecret | default (include "mmss.secretName" $) }}
+      key: {{ ternary ($peer.secretKey | default (printf "peer-%d-secret" $i)) (printf "peer-%d-secret" $i) (not (empty $r.existingSecret)) }}
+{{- end }}
 {{- end }}
 {{- end }}

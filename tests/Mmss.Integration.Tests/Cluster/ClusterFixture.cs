@@ -9,13 +9,17 @@ namespace Mmss.Integration.Tests.Cluster;
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
-    /// <summary>What the tests rely on: fast redelivery, a killed gateway's sessions offline within ~8 s.</summary>
+    /// <summary>What the tests rely on: fast redelivery, a killed gateway's sessions offline within ~8 s, server-to-server links on.</summary>
     public static readonly IReadOnlyDictionary<string, string> Settings = new Dictionary<string, string>
     {
         ["Mmss__Mailbox__RedeliverAfterSeconds"] = "5",
         ["Mmss__Mailbox__GatewayExpirySeconds"] = "6",
         ["Mmss__Mailbox__GroupAggregationSeconds"] = "30",
         ["Mmss__Mailbox__AttachmentGraceSeconds"] = "3",
+        // Links to other domains (ClusterRelay_Tests adds its peer through the admin API); every gateway shares the key.
+        ["Mmss__S2s__Enabled"] = "true",
+        ["Mmss__S2s__DialbackSecret"] = "cluster-dialback-secret",
+        ["Mmss__Relay__MaxRetrySeconds"] = "2",
     };
 
     private MmssCluster? _cluster;

@@ -21,7 +21,7 @@ public sealed class SiloNode(int index, ChildProcess process, int siloPort, int 
 }
 
 /// <summary>A gateway process of the test cluster and its loopback ports (kept across restarts).</summary>
-public sealed class GatewayNode(int index, ChildProcess process, int c2sPort, int tlsPort, int httpPort, string dataDirectory)
+public sealed class GatewayNode(int index, ChildProcess process, int c2sPort, int tlsPort, int httpPort, string dataDirectory, int s2sPort)
 {
     public int Index { get; } = index;
     public ChildProcess Process { get; } = process;
@@ -29,6 +29,10 @@ public sealed class GatewayNode(int index, ChildProcess process, int c2sPort, in
     public int TlsPort { get; } = tlsPort;
     public int HttpPort { get; } = httpPort;
     public string DataDirectory { get; } = dataDirectory;
+
+    /// <summary>Its server-to-server listener (when the cluster's settings enable Mmss__S2s__Enabled).</summary>
+    public int S2sPort { get; } = s2sPort;
+
     public string ReadyUrl => $"http://127.0.0.1:{HttpPort}/health/ready";
     public override string ToString() => Process.Name;
 }
@@ -163,7 +167,7 @@ public sealed class MmssCluster : IAsyncDisposable
     private GatewayNode AddGateway()
     {
         var index = _gateways.Count;
-        var ports = FreePorts.Take(5);
+        var ports = FreePorts.Take(6);
         var dataDirectory = Path.Combine(Root, $"gateway-{index}");
         var settings = CommonSettings();
         settings["Mmss__DataDir"] = dataDirectory;
@@ -175,6 +179,8 @@ public sealed class MmssCluster : IAsyncDisposable
         // Not used by a gateway that is only an Orleans client, but never the embedded defaults shared by two processes.
         settings["Mmss__Orleans__SiloPort"] = ports[3].ToString();
         settings["Mmss__Orleans__GatewayPort"] = ports[4].ToString();
+        settings["Mmss__S2s__BindAddress"] = "127.0.0.1";
+        settings["Mmss__S2s__Port"] = ports[5].ToString();
         settings["Mmss__Admin__Token"] = AdminToken;
         settings["Mmss__C2s__MaxAuthFailuresPerAddress"] = "100000";
         settings["Mmss__Attachments__Directory"] = AttachmentDirectory;
@@ -182,7 +188,7 @@ public sealed class MmssCluster : IAsyncDisposable
         settings["Logging__LogLevel__Mmss.Gateway.C2s.MessageRouter"] = "Debug";
         foreach (var (key, value) in _extraSettings) settings[key] = value;
         var node = new GatewayNode(index, new ChildProcess($"gateway-{index}", "Mmss.Gateway.dll", settings, LogDirectory),
-            ports[0], ports[1], ports[2], dataDirectory);
+            ports[0], ports[1], ports[2], dataDirectory, ports[5]);
         _gateways.Add(node);
         return node;
     }
