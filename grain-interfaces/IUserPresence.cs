@@ -25,4 +25,7 @@ public interface IUserPresence : IGrainWithStringKey
     /// <summary>Whether <paramref name="udn"/> is a presence contact of this user (shares a talk group small enough to carry presence).</summary>
     [Orleans.Concurrency.AlwaysInterleave]
     Task<bool> IsContactAsync(string udn);
+
+    /// <summary>A gateway of one of this user's announced sessions was counted gone: those sessions end, contacts see them unavailable.</summary>
+    Task EndSessionsOfGoneGatewaysAsync();
 }

@@ -28,8 +28,11 @@ public sealed class GatewayLiveness(TimeProvider time)
         _gone = gone;
     }
 
-    /// <summary>The directory's list, read starting at <paramref name="readStartedAt"/> (a timestamp of the same clock).</summary>
-    public void Update(IEnumerable<string> gone, long readStartedAt)
+    /// <summary>
+    /// The directory's list, read starting at <paramref name="readStartedAt"/> (a timestamp of the same clock); returns
+    /// the gateways this copy counts gone and the last one did not.
+    /// </summary>
+    public IReadOnlyList<string> Update(IEnumerable<string> gone, long readStartedAt)
     {
         var next = new HashSet<string>(StringComparer.Ordinal);
         foreach (var gatewayId in gone)
@@ -42,6 +45,8 @@ public sealed class GatewayLiveness(TimeProvider time)
         {
             if (revivedAt < readStartedAt) _revived.TryRemove(gatewayId, out _);
         }
+        var newlyGone = next.Where(g => !_gone.Contains(g)).ToArray();
         _gone = next;
+        return newlyGone;
     }
 }

@@ -13,7 +13,6 @@ namespace Mmss.Grains;
 public sealed partial class UserGrain
 {
     private Task _presenceBroadcasts = Task.CompletedTask;
-    private IGrainTimer? _presenceWatch;
     private PresenceOptions? _presenceOptions;
 
     /// <summary>
@@ -166,25 +165,35 @@ public sealed partial class UserGrain
     }
 
     /// <summary>
-    /// Contacts must learn that a session went unavailable when its gateway dies, and no one else tells this grain. While
-    /// a session has presence announced, a timer looks at the silo's copy of gateway liveness (no I/O) and ends what
-    /// is gone: unavailable reaches contacts within about 1.75 × Mmss:Mailbox:GatewayExpirySeconds.
+    /// Contacts must learn that a session went unavailable when its gateway dies, and no one else tells this grain: the
+    /// silo's <see cref="PresenceWatch"/> lists the user under each gateway carrying an announced session, and the silo
+    /// calls <see cref="EndSessionsOfGoneGatewaysAsync"/> when it counts one gone (within about 1.25 ×
+    /// Mmss:Mailbox:GatewayExpirySeconds).
     /// </summary>
     private void WatchPresence()
     {
-        if (_presenceWatch is not null) return;
-        var period = TimeSpan.FromSeconds(Math.Max(1, options.Value.GatewayExpirySeconds / 2.0));
-        _presenceWatch = this.RegisterGrainTimer(WatchPresenceTickAsync,
-            new GrainTimerCreationOptions(period, period) { KeepAlive = true });
+        foreach (var session in state.State.Sessions)
+        {
+            if (session.Presence is not null) Watch.Watch(session.GatewayId, Udn);
+        }
     }
 
-    private Task WatchPresenceTickAsync(CancellationToken cancellationToken)
+    /// <summary>Ended sessions' gateways stop listing this user once no announced session of it remains there.</summary>
+    private void UnwatchPresence(IEnumerable<SessionHandle> ended)
     {
-        if (!LiveSessions().Any(s => s.Presence is not null))
+        foreach (var session in ended)
         {
-            _presenceWatch?.Dispose();
-            _presenceWatch = null;
+            if (!state.State.Sessions.Any(s => s.GatewayId == session.GatewayId && s.Presence is not null)) Watch.Unwatch(session.GatewayId, Udn);
         }
-        return Task.CompletedTask;
+    }
+
+    private PresenceWatch? _watch;
+
+    private PresenceWatch Watch => _watch ??= ServiceProvider.GetRequiredService<PresenceWatch>();
+
+    public async Task EndSessionsOfGoneGatewaysAsync()
+    {
+        var before = state.State.Sessions.Count;
+        if (LiveSessions().Count != before) await state.WriteStateAsync();
     }
 }

@@ -84,6 +84,7 @@ public sealed partial class UserGrain
         foreach (var session in ended)
             events.Presence(Udn, online: remaining > 0, session.GatewayId, session.SessionId, session.Address, remaining);
         BroadcastUnavailable(ended);
+        UnwatchPresence(ended);
     }
 
     /// <summary>

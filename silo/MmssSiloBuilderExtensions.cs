@@ -78,6 +78,7 @@ public static class MmssSiloBuilderExtensions
         silo.Services.TryAddSingleton<IMmssEvents>(NullMmssEvents.Instance);
         silo.Services.AddHostedService<MailboxExpirySweeper>();
         silo.Services.TryAddSingleton<GatewayLiveness>();
+        silo.Services.TryAddSingleton<PresenceWatch>();
         silo.Services.AddHostedService<GatewayLivenessRefresher>();
         return silo;
     }

@@ -148,7 +148,7 @@ public sealed class Chart_Tests(ChartFixture fixture) : IClassFixture<ChartFixtu
         var connectionString = await postgres.CreateDatabaseAsync("mmss_chart_" + id);
         await using var s3 = new S3Server();
         await s3.StartAsync();
-        var ports = FreePorts.Take(7);
+        var ports = FreePorts.Take(8);
         var values = new JsonObject
         {
             ["domains"] = new JsonArray("127.0.0.1", "localhost"),
@@ -181,7 +181,7 @@ public sealed class Chart_Tests(ChartFixture fixture) : IClassFixture<ChartFixtu
             ["relay"] = new JsonObject
             {
                 ["enabled"] = true,
-                ["port"] = ports[6],
+                ["port"] = ports[7],
                 ["peers"] = new JsonArray(new JsonObject
                 {
                     ["domain"] = "127.0.0.9", ["address"] = "127.0.0.9:5269", ["udns"] = "3000-3999", ["secret"] = "chart-peer-secret-" + id,
