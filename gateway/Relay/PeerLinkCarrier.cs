@@ -19,6 +19,7 @@ public sealed class PeerLinkCarrier(
     GatewayIdentity gateway,
     ServedDomains domains,
     AttachmentHandover attachments,
+    PeerLinkResilience resilience,
     Microsoft.Extensions.Options.IOptions<S2sOptions> s2s,
     ILogger<PeerLinkCarrier> logger) : IPeerLinkObserver, IHostedService, IAsyncDisposable
 {
@@ -112,10 +113,13 @@ public sealed class PeerLinkCarrier(
             try
             {
                 var peer = peers.FindByDomain(domain) ?? throw new S2sLinkException($"{domain} is no longer a peer");
-                // Seed 6.5: the attachments first, then the MMS that names them.
-                foreach (var item in items) await attachments.HandOverAsync(peer, item, stopping);
                 var stanzas = items.Select(i => RelayStanzas.Render(i, domains.Default, peer.Domain)).ToArray();
-                await outbound.SendAsync(peer, stanzas, stopping);
+                await resilience.For(domain).ExecuteAsync(async token =>
+                {
+                    // Seed 6.5: the attachments first, then the MMS that names them.
+                    foreach (var item in items) await attachments.HandOverAsync(peer, item, token);
+                    await outbound.SendAsync(peer, stanzas, token);
+                }, stopping);
                 await link.SentAsync(seqs);
                 logger.LogDebug("Link to {Peer}: {Count} items accepted", domain, items.Length);
             }

@@ -16,6 +16,7 @@ public static class RelayServiceCollectionExtensions
         services.AddMmssS2s(configuration);
         services.AddSingleton<IS2sInboundHandler, RelayInbound>();
         services.AddSingleton<AttachmentHandover>();
+        services.AddSingleton<PeerLinkResilience>();
         services.AddSingleton<PeerLinkCarrier>();
         services.AddHostedService(provider => provider.GetRequiredService<PeerLinkCarrier>());
         return services;
