@@ -13,19 +13,42 @@ namespace Mmss.Gateway.C2s;
 public sealed partial class C2sConnection
 {
     private readonly Queue<Task> _messagesInFlight = new();
+    private int _heldByServer;
+
+    /// <summary>
+    /// The read loop is waiting for this connection's messages to be stored (a store retried while a silo or the disk is
+    /// down can take many seconds): bytes the terminal sent meanwhile — the answer to a ping — are not read yet, so its
+    /// apparent silence is the server's doing and the keepalive leaves the connection be.
+    /// </summary>
+    public bool IsHeldByServer => Volatile.Read(ref _heldByServer) != 0;
 
     private ValueTask RouteMessageAsync(XmlElement message)
     {
         var routing = _services.Messages.RouteAsync(this, message);
         // XEP-0198 counts a stanza once handled: a terminal told so must be able to forget it, so with stream management
         // each message is routed to its end before the next is read.
-        if (Sm is not null || routing.IsCompletedSuccessfully) return routing;
+        if (routing.IsCompletedSuccessfully) return routing;
+        if (Sm is not null) return HoldAsync(routing);
         while (_messagesInFlight.TryPeek(out var oldest) && oldest.IsCompleted) _messagesInFlight.Dequeue();
         _messagesInFlight.Enqueue(ObserveRoutingAsync(routing));
         // Bounded: a terminal sending faster than its messages are stored waits here, as TCP then makes it wait.
         return _messagesInFlight.Count < _services.Options.MaxMessagesInFlight
             ? ValueTask.CompletedTask
-            : new ValueTask(_messagesInFlight.Dequeue());
+            : HoldAsync(new ValueTask(_messagesInFlight.Dequeue()));
+    }
+
+    /// <summary>Awaits what holds the read loop, marked as <see cref="IsHeldByServer"/> meanwhile.</summary>
+    private async ValueTask HoldAsync(ValueTask holding)
+    {
+        Interlocked.Increment(ref _heldByServer);
+        try
+        {
+            await holding;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _heldByServer);
+        }
     }
 
     private async Task ObserveRoutingAsync(ValueTask routing)
@@ -53,6 +76,6 @@ public sealed partial class C2sConnection
 
     private async Task DrainMessagesInFlightAsync()
     {
-        while (_messagesInFlight.TryDequeue(out var routing)) await routing;
+        while (_messagesInFlight.TryDequeue(out var routing)) await HoldAsync(new ValueTask(routing));
     }
 }

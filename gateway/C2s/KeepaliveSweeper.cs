@@ -51,6 +51,8 @@ public sealed class KeepaliveSweeper(ConnectionTracker connections, SessionRegis
                 }
                 continue;
             }
+            // Its answer to a ping may be waiting behind its own messages: silence the server causes is no sign of death.
+            if (connection.IsHeldByServer) continue;
             var pingSentAt = connection.PingSentAt;
             if (pingSentAt != 0 && connection.LastReceivedAt < pingSentAt)
             {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Mmss.Gateway.Configuration;
 using Mmss.Gateway.Messaging;
 using Mmss.GrainInterfaces;
 using Mmss.GrainInterfaces.Peers;
@@ -10,8 +12,38 @@ namespace Mmss.Gateway.C2s;
 /// Turns a terminal's &lt;message/&gt; into a grain call: an ACK/FAIL (to="ACK"/"FAIL", spec 7.5.2), an MMS (Jive
 /// properties, spec 7.5.1), or an ordinary message (RFC 6121). The grains decide everything else.
 /// </summary>
-public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, ILogger<MessageRouter> logger)
+public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOptions<C2sOptions> options, ILogger<MessageRouter> logger)
 {
+    /// <summary>
+    /// Submits, trying again while the failure lasts up to <see cref="C2sOptions.StoreRetrySeconds"/>. A failed call
+    /// does not say the MMS was not stored: a silo that stored it may have died, or answered too late, before the
+    /// outcome came back, and a group's fan-out may have stored some copies. Answering FAIL 9 then would tell the
+    /// terminal its MMS failed while the recipients get it. Submission is idempotent (the same id and content is stored
+    /// once, a group's fan-out resumes), so a retry finds out; FAIL 9 only once storage has stayed unavailable. The time
+    /// counts from the first failure: a call to a silo that died fails only at the response timeout (30 s), and its
+    /// grain may have stored part of a group's copies, which only a retry completes.
+    /// </summary>
+    private async Task<SubmitOutcome> SubmitWithRetriesAsync(MmsSubmission submission, string recipientDomain)
+    {
+        DateTime? deadline = null;
+        var delay = TimeSpan.FromMilliseconds(500);
+        while (true)
+        {
+            try
+            {
+                return await MmsSubmitter.SubmitAsync(grains, submission, peers, recipientDomain);
+            }
+            catch (Exception e) when (e is not OperationCanceledException &&
+                                      DateTime.UtcNow + delay < (deadline ??= DateTime.UtcNow + TimeSpan.FromSeconds(options.Value.StoreRetrySeconds)))
+            {
+                logger.LogWarning("MMS {MessageId} from {Udn} could not be stored yet ({Reason}); retrying",
+                    submission.MessageId, submission.Sender, e.Message);
+                await Task.Delay(delay);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
     /// <summary>Answers are idempotent in the grain, so a retry after an outcome that was not seen does no harm.</summary>
     private async Task RecordAnswerLaterAsync(string sender, string id, string msgType, string? returnCode)
     {
@@ -102,7 +134,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, ILogger
             SubmitOutcome outcome;
             try
             {
-                outcome = await MmsSubmitter.SubmitAsync(grains, submission, peers, to.Domain);
+                outcome = await SubmitWithRetriesAsync(submission, to.Domain);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -35,6 +35,14 @@ public sealed class C2sOptions : IValidatableObject
     [Range(1, 4096)]
     public int MaxMessagesInFlight { get; set; } = 64;
 
+    /// <summary>
+    /// How long, from its first failure, an MMS whose storing failed is submitted again (it is idempotent) before the
+    /// terminal gets FAIL 9: a failed call to a silo that died may still have stored it, or part of a group's copies.
+    /// 0 answers FAIL 9 at the first failure.
+    /// </summary>
+    [Range(0, 600)]
+    public int StoreRetrySeconds { get; set; } = 15;
+
     /// <summary>Time a new connection has to open its stream, authenticate and bind a resource.</summary>
     [Range(1, 3600)]
     public int LoginTimeoutSeconds { get; set; } = 60;
