@@ -64,6 +64,7 @@ public sealed partial class MessageGrain(
             });
             // Raised here, not by the recipient's grain, on this path: only now is it known the recipient is a user.
             events.Submitted(Sender, MessageId, submission.Recipient, group: false, submission.Emergency);
+            if (peers.FindByUdn(Sender) is { } origin) events.Relayed(Sender, MessageId, submission.Recipient, origin.Domain, outbound: false);
             MmssMetrics.Submitted(group: false);
             return SubmitOutcome.Stored("stored for the recipient");
         }

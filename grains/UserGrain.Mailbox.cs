@@ -83,10 +83,12 @@ public sealed partial class UserGrain
         }
         var expiresAt = time.GetUtcNow().AddSeconds(options.Value.TtlSeconds);
         // An MMS from another domain's user that is a copy of a group MMS there: its answer goes back marked with the group.
-        var remoteGroup = submission.MsgGroup is not null && peers.FindByUdn(submission.Sender) is not null ? submission.MsgGroup : null;
+        var origin = peers.FindByUdn(submission.Sender);
+        var remoteGroup = submission.MsgGroup is not null && origin is not null ? submission.MsgGroup : null;
         await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, submission.Sender, submission.StanzaType,
             submission.Payload, null, expiresAt, Answered: false, Direct: true, ContentHash: hash, Group: remoteGroup,
             Emergency: submission.Emergency), submitted: true);
+        if (origin is not null) events.Relayed(submission.Sender, submission.MessageId, Udn, origin.Domain, outbound: false);
         return SubmitOutcome.Stored("stored for the recipient");
     }
 

@@ -33,6 +33,12 @@ public interface IMmssEvents
     void GroupResult(string sender, string messageId, string gdn, string msgType, string returnCode,
         int delivered, int failed, int pending, bool windowClosed);
 
+    /// <summary>
+    /// An MMS crossed to or from a peer domain: accepted by <paramref name="peer"/>'s MMSS for its user
+    /// (<paramref name="outbound"/>), or accepted here from a user of <paramref name="peer"/>.
+    /// </summary>
+    void Relayed(string sender, string messageId, string recipient, string peer, bool outbound);
+
     // Facts only a gateway sees, handed to the silo by IGatewayEventsGrain.
 
     /// <summary>A file of an MMS was uploaded (spec 7.4.1) from <paramref name="address"/>.</summary>
@@ -61,6 +67,7 @@ public sealed class NullMmssEvents : IMmssEvents
     public void Expired(string sender, string messageId, string recipient) { }
     public void GroupResult(string sender, string messageId, string gdn, string msgType, string returnCode,
         int delivered, int failed, int pending, bool windowClosed) { }
+    public void Relayed(string sender, string messageId, string recipient, string peer, bool outbound) { }
     public void AttachmentUploaded(string sender, string messageId, string file, long bytes, string address) { }
     public void AttachmentDownloaded(string sender, string messageId, string file, long bytes, string address) { }
     public void AuthenticationFailed(string? udn, string address, string mechanism, string condition) { }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mmss.GrainInterfaces;
 using Mmss.GrainInterfaces.Peers;
+using Mmss.Grains.Events;
 
 namespace Mmss.Grains.Relay;
 
@@ -19,6 +20,7 @@ public sealed class PeerLinkGrain(
     IOptions<RelayOptions> relayOptions,
     IOptions<MailboxOptions> mailboxOptions,
     TimeProvider time,
+    IMmssEvents events,
     ILogger<PeerLinkGrain> logger) : Grain, IPeerLinkGrain
 {
     private readonly SortedList<long, MailboxEntry> _queue = [];
@@ -85,7 +87,11 @@ public sealed class PeerLinkGrain(
     {
         if (!IsOutstanding(seqs)) return;
         var sent = seqs.Where(_queue.ContainsKey).ToArray();
-        foreach (var seq in sent) Remove(seq);
+        foreach (var seq in sent)
+        {
+            if (_queue[seq] is { Kind: DeliveryKind.Mms } mms) events.Relayed(mms.From, mms.MessageId, mms.To ?? "", Domain, outbound: true);
+            Remove(seq);
+        }
         if (_failures > 0) logger.LogInformation("Link to {Peer} works again", Domain);
         _outstanding = [];
         _failures = 0;

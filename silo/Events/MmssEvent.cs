@@ -17,6 +17,8 @@ public enum MmssEventKind
     AttachmentDownloaded,
     AuthenticationFailed,
     AuthenticationThrottled,
+    RelayedOut,
+    RelayedIn,
 }
 
 /// <summary>One queued event: identifiers and outcomes only, never message content.</summary>
@@ -43,6 +45,7 @@ public sealed record MmssEvent(MmssEventKind Kind, DateTimeOffset Timestamp)
     public long Bytes { get; init; }
     public string? Mechanism { get; init; }
     public string? Condition { get; init; }
+    public string? Peer { get; init; }
 
     /// <summary>Presence is retained: a subscriber learns every user's last known state at once.</summary>
     public bool Retain => Kind == MmssEventKind.Presence;
@@ -73,6 +76,8 @@ public sealed record MmssEvent(MmssEventKind Kind, DateTimeOffset Timestamp)
         MmssEventKind.AttachmentDownloaded => "attachment-downloaded",
         MmssEventKind.AuthenticationFailed => "failed",
         MmssEventKind.AuthenticationThrottled => "throttled",
+        MmssEventKind.RelayedOut => "relayed-out",
+        MmssEventKind.RelayedIn => "relayed-in",
         _ => "unknown",
     };
 
@@ -84,6 +89,8 @@ public sealed record MmssEvent(MmssEventKind Kind, DateTimeOffset Timestamp)
         MmssEventKind.AttachmentDownloaded => "attachmentDownloaded",
         MmssEventKind.AuthenticationFailed => "authFailed",
         MmssEventKind.AuthenticationThrottled => "authThrottled",
+        MmssEventKind.RelayedOut => "relayedOut",
+        MmssEventKind.RelayedIn => "relayedIn",
         _ => TypeName,
     };
 
@@ -160,6 +167,7 @@ public sealed record MmssEvent(MmssEventKind Kind, DateTimeOffset Timestamp)
                     json.WriteString("id", MessageId);
                     json.WriteString(ToGroup ? "group" : "recipient", Recipient);
                     if (Kind == MmssEventKind.Delivered) json.WriteNumber("sessions", Sessions);
+                    if (Peer is not null) json.WriteString("peer", Peer);
                     // Only on emergencies: ordinary documents stay as they were.
                     if (Emergency) json.WriteBoolean("emergency", true);
                     if (Kind is MmssEventKind.Answered or MmssEventKind.Expired)

@@ -112,6 +112,12 @@ public sealed class MqttEventPublisher : BackgroundService, IMmssEvents
             Delivered = delivered, Failed = failed, Pending = pending, WindowClosed = windowClosed,
         });
 
+    public void Relayed(string sender, string messageId, string recipient, string peer, bool outbound) =>
+        _queue.Enqueue(new MmssEvent(outbound ? MmssEventKind.RelayedOut : MmssEventKind.RelayedIn, _time.GetUtcNow())
+        {
+            Sender = sender, MessageId = messageId, Recipient = recipient, Peer = peer,
+        });
+
     public void AttachmentUploaded(string sender, string messageId, string file, long bytes, string address) =>
         _queue.Enqueue(new MmssEvent(MmssEventKind.AttachmentUploaded, _time.GetUtcNow())
         {

@@ -28,6 +28,21 @@ public sealed class TwoDomainsFixture : IAsyncLifetime
         B = new EmbeddedServer(Settings(s2s[1], giveUpSeconds), host: DomainB);
         Peer(A, B, s2s[1], "3000-3999", "30000-30999");
         Peer(B, A, s2s[0], "2000-2999", "20000-20999");
+        Events(A, MqttPortA);
+        Events(B, MqttPortB);
+    }
+
+    /// <summary>Each domain's embedded MQTT broker, for the relay's events.</summary>
+    public int MqttPortA { get; } = FreePorts.Take(1)[0];
+    public int MqttPortB { get; } = FreePorts.Take(1)[0];
+
+    private static void Events(EmbeddedServer server, int port)
+    {
+        server.Configure("Mmss__Mqtt__Enabled", "true");
+        server.Configure("Mmss__Mqtt__BindAddress", "127.0.0.1");
+        server.Configure("Mmss__Mqtt__Port", port.ToString());
+        server.Configure("Mmss__Mqtt__Username", MqttServerFixture.User);
+        server.Configure("Mmss__Mqtt__Password", MqttServerFixture.Password);
     }
 
     public EmbeddedServer A { get; }
@@ -96,6 +111,33 @@ public class RelayTwoDomains_Tests(TwoDomainsFixture domains) : IClassFixture<Tw
         Assert.Equal("2", Property(ack, "MsgType"));
         Assert.Equal("1", Property(ack, "ReturnCode"));
         Assert.Null(Property(ack, "AnsweredBy"));
+    }
+
+    [Fact]
+    public async Task Each_domain_publishes_the_relay_of_an_mms_its_own_way_out_at_the_sender_and_in_at_the_recipient()
+    {
+        await domains.A.ProvisionUserAsync("2011", "pw");
+        await domains.B.ProvisionUserAsync("3011", "pw");
+        await using var feedA = await EventFeed.SubscribeAsync(domains.MqttPortA, "mmss/+/messages/2011/#");
+        await using var feedB = await EventFeed.SubscribeAsync(domains.MqttPortB, "mmss/+/messages/2011/#");
+        await using var mo = await domains.A.LoginAsync("2011", "pw");
+        await using var mt = await domains.B.LoginAsync("3011", "pw");
+
+        await mo.SendRawAsync(Mms("ev-1", "3011", domain: A));
+        await NextMessageAsync(mt, "ev-1");
+
+        var outbound = await feedA.WaitForAsync(r => r.Topic.EndsWith("/ev-1/relayed-out"), "relayed-out at the sender's domain");
+        Assert.Equal($"mmss/{A}/messages/2011/ev-1/relayed-out", outbound.Topic);
+        Assert.Equal("relayedOut", outbound.Json.GetProperty("type").GetString());
+        Assert.Equal("3011", outbound.Json.GetProperty("recipient").GetString());
+        Assert.Equal(B, outbound.Json.GetProperty("peer").GetString());
+        var inbound = await feedB.WaitForAsync(r => r.Topic.EndsWith("/ev-1/relayed-in"), "relayed-in at the recipient's domain");
+        Assert.Equal($"mmss/{B}/messages/2011/ev-1/relayed-in", inbound.Topic);
+        Assert.Equal("3011", inbound.Json.GetProperty("recipient").GetString());
+        Assert.Equal(A, inbound.Json.GetProperty("peer").GetString());
+        // Each fact once: the recipient's domain does not claim the way out, nor the sender's the way in.
+        Assert.DoesNotContain(feedA.All, r => r.Topic.EndsWith("/ev-1/relayed-in"));
+        Assert.DoesNotContain(feedB.All, r => r.Topic.EndsWith("/ev-1/relayed-out"));
     }
 
     [Fact]
