@@ -54,6 +54,23 @@ public sealed class BenchOptions
     public string PeerDomain { get; private set; } = "";
     public string PeerUserPrefix { get; private set; } = "c";
 
+    /// <summary>The abuse scenario: the attacks to run (comma-separated names, see AbuseScenario), all by default.</summary>
+    public IReadOnlyList<string>? Attacks { get; private set; }
+    /// <summary>The abuse scenario's connection flood: connections opened at once (set the server's MaxConnections below it).</summary>
+    public int FloodConnections { get; private set; } = 200;
+    /// <summary>The abuse scenario's wrong-password logins, per attack (one address, then many).</summary>
+    public int BadLogins { get; private set; } = 10_000;
+    /// <summary>The server's Mmss:C2s:MaxStanzaBytes, so that the oversize stanza is just past it.</summary>
+    public int MaxStanzaBytes { get; private set; } = 256 * 1024;
+    public string AdminToken { get; private set; } = "bench";
+    /// <summary>
+    /// The abuse scenario's terminals: MMS each sender starts per second at most (one at a time), as a terminal would, so
+    /// that they stay well under the server's per-connection stanza rate limit.
+    /// </summary>
+    public double TerminalRate { get; private set; } = 10;
+    /// <summary>How long slowloris connections trickle at most, waiting for the server's login timeout to end them.</summary>
+    public double SlowlorisSeconds { get; private set; } = 90;
+
     public bool Relayed => PeerHost is not null;
 
     public static BenchOptions Parse(string[] args)
@@ -98,6 +115,13 @@ public sealed class BenchOptions
                 case "--peer-port": o.PeerPort = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--peer-domain": o.PeerDomain = value; break;
                 case "--peer-users": o.PeerUserPrefix = value; break;
+                case "--attacks": o.Attacks = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
+                case "--flood-connections": o.FloodConnections = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--bad-logins": o.BadLogins = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--max-stanza-bytes": o.MaxStanzaBytes = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--admin-token": o.AdminToken = value; break;
+                case "--terminal-rate": o.TerminalRate = double.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--slowloris-seconds": o.SlowlorisSeconds = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--source-addresses":
                     o.SourceAddresses = value.Split(',').Select(IPAddress.Parse).ToArray();
                     break;

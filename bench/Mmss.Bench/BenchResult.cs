@@ -26,4 +26,6 @@ public sealed record BenchResult
     public double? GroupAckMaxMs { get; init; }
     public double? UploadMegabytesPerSecond { get; init; }
     public double? DownloadMegabytesPerSecond { get; init; }
+    /// <summary>The abuse scenario: the quiet baseline first, then one entry per attack.</summary>
+    public List<AttackResult>? Attacks { get; init; }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Mmss.Protocol.Client;
 using Mmss.Protocol.Xml;
-using Mmss.Protocol.Xmpp;
 
 namespace Mmss.Bench;
 
@@ -21,6 +20,7 @@ public sealed class Scenarios(BenchOptions options)
             "idle" => await IdleAsync(),
             "group" => await new GroupScenario(options, _terminals).RunAsync(),
             "attachments" => await new AttachmentScenario(options).RunAsync(),
+            "abuse" => await new AbuseScenario(options, _terminals).RunAsync(),
             _ => throw new ArgumentException($"unknown scenario {options.Scenario}"),
         };
     }
@@ -117,7 +117,7 @@ public sealed class Scenarios(BenchOptions options)
     }
 
     private string Outgoing(string id, string to) => options.Mode == "mmss"
-        ? $"<message id='{id}' to='{to}@{options.Domain}'><properties xmlns='{Namespaces.JiveProperties}'><property><name>MsgType</name><value type='string'>1</value></property><property><name>MsgText</name><value type='string'>load</value></property></properties><body>dGh1bWI=</body></message>"
+        ? BenchStanzas.Mms(id, to, options.Domain)
         : $"<message id='{id}' to='{to}@{options.Domain}' type='chat'><body>load</body></message>";
 
     private async Task SendAsync(int pair, XmppClient sender, string receiver, Stopwatch clock, TimeSpan warmup, TimeSpan end,

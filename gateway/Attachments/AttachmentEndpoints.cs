@@ -154,6 +154,7 @@ public static class AttachmentEndpoints
     {
         AttachmentRefusedException refused => refused,
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => new(AttachmentFailure.RequestTooLarge, "the request is too large"),
+        BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } => new(AttachmentFailure.RequestTimeout, "the request body arrives too slowly"),
         BadHttpRequestException or InvalidDataException => new(AttachmentFailure.BadRequest, "malformed multipart body: " + e.Message),
         // The multipart reader throws a bare IOException when the body ends before the closing boundary (found by tests/fuzz).
         // Only its own: an IOException of the store (a full disk) is not the client's fault.

@@ -10,6 +10,8 @@ public enum AttachmentFailure
     TooManyFiles,
     QuotaExceeded,
     RequestTooLarge,
+    /// <summary>The body arrived slower than Kestrel's minimum data rate (240 bytes/s after a 5 s grace): a stalled upload.</summary>
+    RequestTimeout,
     StoreUnavailable,
 }
 
@@ -22,6 +24,7 @@ public static class AttachmentFailureStatus
         AttachmentFailure.NotFound => StatusCodes.Status404NotFound,
         AttachmentFailure.FileTooLarge or AttachmentFailure.TooManyFiles or AttachmentFailure.RequestTooLarge => StatusCodes.Status413PayloadTooLarge,
         AttachmentFailure.QuotaExceeded => StatusCodes.Status413PayloadTooLarge,
+        AttachmentFailure.RequestTimeout => StatusCodes.Status408RequestTimeout,
         _ => StatusCodes.Status503ServiceUnavailable,
     };
 }

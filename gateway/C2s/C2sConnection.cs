@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Authentication;
 using Microsoft.AspNetCore.Connections;
+using Mmss.Gateway.Configuration;
 using Mmss.Gateway.Streams;
 using Mmss.Gateway.Messaging;
 using Mmss.GrainInterfaces;
@@ -29,6 +30,8 @@ public sealed partial class C2sConnection
     private readonly XmppStreamCore _core;
     private ISaslServerMechanism? _sasl;
     private int _authFailures;
+    private StanzaRateLimiter? _stanzaRate;
+    private bool _rateLogged;   // one warning per connection, not one per stanza held back
     private long _pingCounter;
     private bool _handedOver;   // the session moved to a connection that resumed it
     private bool _sessionEnds;  // this connection's end also ends its session
@@ -153,6 +156,7 @@ public sealed partial class C2sConnection
                     await CloseGracefullyAsync();
                     return;
                 case StreamTokenKind.Element:
+                    await KeepToStanzaRateAsync();
                     var next = await HandleStanzaAsync(token.Element!);
                     if (next == Next.Close) return;
                     if (next == Next.StartTls) await StartTlsAsync();
@@ -161,6 +165,30 @@ public sealed partial class C2sConnection
                     return;
             }
         }
+    }
+
+    /// <summary>
+    /// Mmss:C2s:MaxStanzasPerSecond, once authenticated (before, the login timeout and the authentication throttle
+    /// apply): past the rate the stream is not read for a while, so TCP backpressure slows this sender and no one else,
+    /// or it is cut.
+    /// </summary>
+    private ValueTask KeepToStanzaRateAsync()
+    {
+        if (Udn is null || _services.Options.MaxStanzasPerSecond == 0) return ValueTask.CompletedTask;
+        var time = _services.Time;
+        _stanzaRate ??= new StanzaRateLimiter(_services.Options.MaxStanzasPerSecond, _services.Options.StanzaBurst,
+            time.TimestampFrequency, time.GetTimestamp());
+        var wait = _stanzaRate.Take(time.GetTimestamp());
+        if (wait == 0) return ValueTask.CompletedTask;
+        if (_services.Options.StanzaRatePolicy == StanzaRatePolicy.Cut)
+            throw new XmppStreamException(StreamErrorCondition.PolicyViolation, "too many stanzas per second");
+        if (!_rateLogged)
+        {
+            _rateLogged = true;
+            Log.LogWarning("{Udn} on connection {ConnectionId} from {Address} exceeds {Rate} stanzas/s; its stream is read more slowly",
+                Udn, Id, RemoteAddress, _services.Options.MaxStanzasPerSecond);
+        }
+        return new ValueTask(Task.Delay(TimeSpan.FromSeconds(wait / (double)time.TimestampFrequency), time));
     }
 
     private async ValueTask<Next> HandleStanzaAsync(XmlElement stanza)

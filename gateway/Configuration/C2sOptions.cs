@@ -43,6 +43,20 @@ public sealed class C2sOptions : IValidatableObject
     [Range(0, 600)]
     public int StoreRetrySeconds { get; set; } = 15;
 
+    /// <summary>
+    /// Stanzas one authenticated connection may send per second, sustained (a token bucket of <see cref="StanzaBurst"/>);
+    /// 0: no limit. Past it the connection is slowed or cut (<see cref="StanzaRatePolicy"/>), no one else.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int MaxStanzasPerSecond { get; set; } = 1000;
+
+    /// <summary>Stanzas a connection may send at once above the sustained rate before the limit applies.</summary>
+    [Range(1, 1_000_000)]
+    public int StanzaBurst { get; set; } = 2000;
+
+    /// <summary>What a connection past <see cref="MaxStanzasPerSecond"/> gets: Slow (its stream is not read until it is back under the rate: TCP backpressure) or Cut (policy-violation).</summary>
+    public StanzaRatePolicy StanzaRatePolicy { get; set; } = StanzaRatePolicy.Slow;
+
     /// <summary>Time a new connection has to open its stream, authenticate and bind a resource.</summary>
     [Range(1, 3600)]
     public int LoginTimeoutSeconds { get; set; } = 60;
