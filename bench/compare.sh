@@ -9,8 +9,6 @@
 # "mmss mmss-cluster mmss-relay forwarder prosody ejabberd", default all; mmss-relay: two embedded MMSS domains, every
 # round trip relayed between them), PROFILE (default true: a CPU profile of the embedded MMSS under the W=5 round trip,
 # bench/PROFILE.md). A forwarder that only copies bytes runs the round trips too: the driver's ceiling.
-# The MMSS rows run without the per-connection stanza rate limit (Mmss__C2s__MaxStanzasPerSecond=0): here a few
-# connections carry the whole load, which is what that limit exists to stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Thousands of idle connections need file descriptors; children (Prosody as its own user too) inherit this.
@@ -178,7 +176,7 @@ mkdir -p "$work/mmss"
 mmss_seed "$work/mmss/seed.json"
 Mmss__DataDir="$work/mmss/data" Mmss__Domains__0=localhost Mmss__C2s__BindAddress=127.0.0.1 Mmss__C2s__Port=$MMSS_PORT \
 Mmss__C2s__TlsPort=25232 Mmss__Http__BindAddress=127.0.0.1 Mmss__Http__Port=25280 Mmss__Orleans__SiloPort=25211 \
-Mmss__Orleans__GatewayPort=25230 Mmss__C2s__AllowPlaintext=true Mmss__C2s__MaxStanzasPerSecond=0 Mmss__Admin__Token=bench Logging__LogLevel__Default=Warning \
+Mmss__Orleans__GatewayPort=25230 Mmss__C2s__AllowPlaintext=true Mmss__Admin__Token=bench Logging__LogLevel__Default=Warning \
 Mmss__Provisioning__SeedFile="$work/mmss/seed.json" DOTNET_GCgen0size=0x4000000 dotnet gateway/bin/Release/net10.0/Mmss.Gateway.dll > "$work/mmss/log" 2>&1 &
 server_pid=$!
 wait_port 25280
@@ -200,7 +198,7 @@ for side in a b; do
   python3 -c "import json; print(json.dumps({'users':[{'udn':f'$digit{i:04d}','password':'pw'} for i in range($N)]}))" > "$relay/seed-$side.json"
   Mmss__DataDir="$relay/data-$side" Mmss__Domains__0=$me Mmss__C2s__BindAddress=$me Mmss__C2s__Port=$((base + 22)) \
   Mmss__C2s__TlsPort=$((base + 23)) Mmss__Http__BindAddress=$me Mmss__Http__Port=$((base + 80)) Mmss__Orleans__SiloPort=$((base + 11)) \
-  Mmss__Orleans__GatewayPort=$((base + 30)) Mmss__C2s__AllowPlaintext=true Mmss__C2s__MaxStanzasPerSecond=0 Mmss__Admin__Token=bench Logging__LogLevel__Default=Warning \
+  Mmss__Orleans__GatewayPort=$((base + 30)) Mmss__C2s__AllowPlaintext=true Mmss__Admin__Token=bench Logging__LogLevel__Default=Warning \
   Mmss__S2s__Enabled=true Mmss__S2s__BindAddress=$me Mmss__S2s__Port=$((base + 69)) Mmss__S2s__DialbackSecret=bench-$side \
   Mmss__Peers__0__Domain=$peer Mmss__Peers__0__Address=$peer:$((peer_base + 69)) Mmss__Peers__0__HttpAddress=http://$peer:$((peer_base + 80))/ \
   Mmss__Peers__0__Udns=${peer_digit}0000-${peer_digit}9999 Mmss__Peers__0__Secret=bench \
@@ -262,7 +260,7 @@ wait_ready "http://127.0.0.1:$SILO_HEALTH_PORT/health/ready" "$silo_pid" "$clust
 Mmss__Cluster__ConnectionString="$CONNECTION" \
 Mmss__DataDir="$cluster/data" Mmss__Domains__0=localhost Mmss__C2s__BindAddress=127.0.0.1 Mmss__C2s__Port=$CLUSTER_PORT \
 Mmss__C2s__TlsPort=$CLUSTER_TLS_PORT Mmss__Http__BindAddress=127.0.0.1 Mmss__Http__Port=$CLUSTER_HTTP_PORT Mmss__Orleans__SiloPort=25212 \
-Mmss__Orleans__GatewayPort=25231 Mmss__C2s__AllowPlaintext=true Mmss__C2s__MaxStanzasPerSecond=0 Mmss__Admin__Token=bench Logging__LogLevel__Default=Warning \
+Mmss__Orleans__GatewayPort=25231 Mmss__C2s__AllowPlaintext=true Mmss__Admin__Token=bench Logging__LogLevel__Default=Warning \
 Mmss__Provisioning__SeedFile="$cluster/seed.json" DOTNET_GCgen0size=0x4000000 dotnet gateway/bin/Release/net10.0/Mmss.Gateway.dll > "$cluster/gateway.log" 2>&1 &
 gateway_pid=$!
 wait_ready "http://127.0.0.1:$CLUSTER_HTTP_PORT/health/ready" "$gateway_pid" "$cluster/gateway.log" 1200
