@@ -145,12 +145,15 @@ public sealed partial class C2sConnection
 
     private ValueTask WriteHeaderAsync() => _core.SendHeaderAsync();
 
+    /// <summary>The id of our current stream header (XEP-0078 digests are computed over it); empty before the first.</summary>
+    public string StreamId { get; private set; } = "";
+
     /// <summary>Our stream header, written by the core once per stream (and before a stream error that comes first).</summary>
     private void WriteHeader(IBufferWriter<byte> output)
     {
-        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        StreamId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         XmlWriter.WriteRaw(output, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='"u8);
-        XmlWriter.WriteString(output, id);
+        XmlWriter.WriteString(output, StreamId);
         XmlWriter.WriteRaw(output, "' from='"u8);
         XmlWriter.WriteEscaped(output, Domain, escapeQuotes: true);
         XmlWriter.WriteRaw(output, "' version='1.0' xml:lang='en'>"u8);

@@ -106,8 +106,14 @@ public sealed class C2sOptions : IValidatableObject
     [Range(2, 1100)]
     public int MaxCompressionRatio { get; set; } = 100;
 
-    /// <summary>XEP-0078 legacy authentication (jabber:iq:auth), plaintext over TLS only; digest is not offered.</summary>
+    /// <summary>XEP-0078 legacy authentication (jabber:iq:auth), plaintext over TLS only unless <see cref="LegacyAuthDigest"/>.</summary>
     public bool LegacyAuth { get; set; } = true;
+
+    /// <summary>
+    /// Also offer XEP-0078 digest logins, which succeed only for users provisioned with legacyDigest (whose password is
+    /// kept). Off by default: a digest is a SHA-1 anyone who sees the stream id can try passwords against offline.
+    /// </summary>
+    public bool LegacyAuthDigest { get; set; }
 
     /// <summary>XEP-0077 in-band registration: Off (advertised, answered not-allowed), Admin (needs the registration token), Open.</summary>
     public RegistrationPolicy Registration { get; set; } = RegistrationPolicy.Off;

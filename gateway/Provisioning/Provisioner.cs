@@ -17,7 +17,7 @@ public sealed class Provisioner(IGrainFactory grains, ServedDomains domains, ILo
     {
         if (DialNumber.Validate(udn) is not null) return null;
         var profile = await grains.GetGrain<IUserGrain>(udn).GetProfileAsync();
-        return profile is null ? null : new UserView(profile.Udn, profile.Name, profile.Emergency);
+        return profile is null ? null : new UserView(profile.Udn, profile.Name, profile.Emergency, profile.Credentials.LegacyDigestPassword is not null);
     }
 
     /// <summary>Creates the user, or answers Exists and changes nothing (an admin POST, an in-band registration).</summary>
@@ -27,7 +27,8 @@ public sealed class Provisioner(IGrainFactory grains, ServedDomains domains, ILo
         if (request.Password is null) return ProvisioningResult.Invalid("password: required to create a user");
         var udn = request.Udn!;
         var grain = grains.GetGrain<IUserGrain>(udn);
-        var credentials = SaslCredentialDeriver.Derive(udn, request.Password, domains.All).ToStored();
+        var credentials = SaslCredentialDeriver.Derive(udn, request.Password, domains.All,
+            keepLegacyDigestPassword: request.LegacyDigest == true).ToStored();
         if (!await grain.CreateAsync(request.Name ?? udn, credentials)) return new(ProvisioningOutcome.Exists);
         await SetEmergencyIfChangedAsync(grain, udn, request.Emergency, request.Emergency == true);
         logger.LogInformation("User {Udn} created", udn);
@@ -51,23 +52,29 @@ public sealed class Provisioner(IGrainFactory grains, ServedDomains domains, ILo
         var existing = await grain.GetProfileAsync();
         var name = request.Name ?? existing?.Name ?? udn!;
         var emergencyChanges = request.Emergency is { } emergency && emergency != (existing?.Emergency ?? false);
+        var keepsDigestPassword = existing?.Credentials.LegacyDigestPassword is not null;
+        var keepDigestPassword = request.LegacyDigest ?? keepsDigestPassword;
+        var digestChanges = keepDigestPassword != keepsDigestPassword;
         if (request.Password is null)
         {
             if (existing is null) return ProvisioningResult.Invalid("password: required to create a user");
-            if (existing.Name == name && !emergencyChanges) return new(ProvisioningOutcome.Unchanged);
-            if (existing.Name != name) await grain.RenameAsync(name);
+            if (digestChanges && keepDigestPassword) return ProvisioningResult.Invalid("legacyDigest: needs the password, which is what a digest login is checked against");
+            if (existing.Name == name && !emergencyChanges && !digestChanges) return new(ProvisioningOutcome.Unchanged);
+            if (digestChanges) await grain.ProvisionAsync(name, existing.Credentials with { LegacyDigestPassword = null });
+            else if (existing.Name != name) await grain.RenameAsync(name);
             await SetEmergencyIfChangedAsync(grain, udn!, request.Emergency, emergencyChanges);
             logger.LogInformation("User {Udn} updated", udn);
             return new(ProvisioningOutcome.Updated);
         }
-        if (onlyIfChanged && existing is not null && existing.Name == name && CoversEveryDomain(existing.Credentials) &&
+        if (onlyIfChanged && existing is not null && existing.Name == name && !digestChanges && CoversEveryDomain(existing.Credentials) &&
             SaslCredentialDeriver.Verify(existing.Credentials.ToSasl(udn!), request.Password))
         {
             if (!emergencyChanges) return new(ProvisioningOutcome.Unchanged);
             await SetEmergencyIfChangedAsync(grain, udn!, request.Emergency, emergencyChanges);
             return new(ProvisioningOutcome.Updated);
         }
-        var credentials = SaslCredentialDeriver.Derive(udn!, request.Password, domains.All).ToStored();
+        var credentials = SaslCredentialDeriver.Derive(udn!, request.Password, domains.All,
+            keepLegacyDigestPassword: keepDigestPassword).ToStored();
         var created = await grain.ProvisionAsync(name, credentials);
         await SetEmergencyIfChangedAsync(grain, udn!, request.Emergency, emergencyChanges);
         logger.LogInformation("User {Udn} {Action}", udn, created ? "created" : "updated");

@@ -8,7 +8,9 @@ public static class SaslCredentialDeriver
 {
     public const int DefaultIterations = 4096;
 
-    public static SaslCredentials Derive(string username, string password, IEnumerable<string> realms, int iterations = DefaultIterations)
+    /// <param name="keepLegacyDigestPassword">also keep the password itself, which XEP-0078 digest logins need (a password equivalent).</param>
+    public static SaslCredentials Derive(string username, string password, IEnumerable<string> realms, int iterations = DefaultIterations,
+        bool keepLegacyDigestPassword = false)
     {
         var digest = new Dictionary<string, byte[]>(StringComparer.OrdinalIgnoreCase);
         foreach (var realm in realms) digest[realm] = DigestMd5Math.UserRealmPasswordHash(username, realm, password);
@@ -17,7 +19,8 @@ public static class SaslCredentialDeriver
             DeriveScram(ScramAlgorithm.Sha1, password, RandomNumberGenerator.GetBytes(16), iterations),
             DeriveScram(ScramAlgorithm.Sha256, password, RandomNumberGenerator.GetBytes(16), iterations),
             digest,
-            CramMd5Math.Midstates(Encoding.UTF8.GetBytes(password)));
+            CramMd5Math.Midstates(Encoding.UTF8.GetBytes(password)),
+            keepLegacyDigestPassword ? Encoding.UTF8.GetBytes(password) : null);
     }
 
     public static ScramSecret DeriveScram(ScramAlgorithm algorithm, string password, byte[] salt, int iterations)

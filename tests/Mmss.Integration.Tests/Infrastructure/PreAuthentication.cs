@@ -25,6 +25,19 @@ public static class PreAuthentication
         return await client.ReadUntilAsync(e => e.Name == "iq" && e.Attribute("id") == id);
     }
 
+    /// <summary>
+    /// Sends a login iq that fails as the connection's last allowed attempt (Mmss:C2s:MaxAuthAttemptsPerConnection), and
+    /// asserts it is answered not-authorized and the stream then ends with a not-authorized stream error.
+    /// </summary>
+    public static async Task AssertLastFailedLoginEndsTheStreamAsync(this XmppClient client, string payloadXml)
+    {
+        await client.SendRawAsync($"<iq type='set' id='last-attempt'>{payloadXml}</iq>");
+        var answers = new List<XmlElement>();
+        while (await client.ReadAsync() is { } element) answers.Add(element);
+        Assert.Contains(answers, e => e.Name == "iq" && ErrorCondition(e) == "not-authorized");
+        Assert.Contains(answers, e => e.Name == "error" && e.Element("not-authorized", Namespaces.StreamErrors) is not null);
+    }
+
     /// <summary>The defined condition of an iq error, or null for a result.</summary>
     public static string? ErrorCondition(XmlElement iq) =>
         iq.Attribute("type") == "error" ? iq.Element("error", Namespaces.Client)?.Elements.First(e => e.Namespace == Namespaces.Stanzas).Name : null;
