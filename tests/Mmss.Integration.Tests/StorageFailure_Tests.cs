@@ -21,6 +21,8 @@ public class StorageFailure_Tests
         var (mo, mt) = await server.ProvisionPairAsync("61");
         await using var sender = await server.LoginAsync(mo, "pw");
         await using var recipient = await server.LoginAsync(mt, "pw");
+        await SessionRecordedAsync(sender, mo);
+        await SessionRecordedAsync(recipient, mt);
 
         var count = await FillUntilStoringFailsAsync(disk, server, sender, mt, "could not be stored yet");
         var sent = Enumerable.Range(0, count).Select(i => $"full-{i}").ToList();
@@ -50,6 +52,8 @@ public class StorageFailure_Tests
         var (mo, mt) = await server.ProvisionPairAsync("62");
         await using var sender = await server.LoginAsync(mo, "pw");
         await using var recipient = await server.LoginAsync(mt, "pw");
+        await SessionRecordedAsync(sender, mo);
+        await SessionRecordedAsync(recipient, mt);
 
         await FillUntilStoringFailsAsync(disk, server, sender, mt, "could not be stored");
         var refused = await sender.ReadUntilAsync(e => e.Name == "message" && e.Attribute("from") == $"FAIL@{EmbeddedServer.Domain}",
@@ -78,6 +82,7 @@ public class StorageFailure_Tests
         await server.StartAsync();
         var (mo, mt) = await server.ProvisionPairAsync("63");
         await using var sender = await server.LoginAsync(mo, "pw");
+        await SessionRecordedAsync(sender, mo);
 
         var sent = await FillUntilStoringFailsAsync(disk, server, sender, mt, "could not be stored yet");
         // In-order processing: the terminal's own ping is answered once its MMS are stored, which the full disk holds up.
@@ -96,6 +101,20 @@ public class StorageFailure_Tests
         Assert.DoesNotContain("did not answer a ping", server.Output);
         await using var recipient = await server.LoginAsync(mt, "pw");
         for (var i = 0; i < sent; i++) await recipient.ReadUntilAsync(e => Stanzas.IsMessage(e, $"full-{i}"), TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>
+    /// Waits until the user grain has stored this terminal's session, which it does just after binding: a session still
+    /// to be stored when the disk fills up cannot be, and the server then ends that connection. An MMS to oneself comes
+    /// back, and its ACK too, only through a stored session.
+    /// </summary>
+    private static async Task SessionRecordedAsync(XmppClient client, string udn)
+    {
+        var id = "self-" + udn;
+        await client.SendRawAsync(Stanzas.Mms(id, udn));
+        await client.ReadUntilAsync(e => Stanzas.IsMessage(e, id) && Stanzas.Property(e, "MsgType") == "1", TimeSpan.FromSeconds(30));
+        await client.SendRawAsync(Stanzas.Ack(id));
+        await client.ReadUntilAsync(e => Stanzas.IsMessage(e, id) && Stanzas.Property(e, "MsgType") == "2", TimeSpan.FromSeconds(30));
     }
 
     /// <summary>A body of 128 KiB, so that few MMS use up the pages SQLite's files hold already.</summary>
