@@ -69,6 +69,7 @@ var domains = app.Services.GetRequiredService<ServedDomains>();
 app.Logger.LogInformation("Serving domains {Domains} (default {Default}); {Mode}; data in {DataDirectory}", domains.All, domains.Default,
     clusterMode ? "cluster mode (Orleans client)" : "embedded mode (silo in this process)", dataDirectory);
 
+app.UseRefusedRequestLimit();
 app.MapHealthEndpoints();
 app.MapMmssMetrics(metrics, metrics.Port);
 app.MapAdminEndpoints();

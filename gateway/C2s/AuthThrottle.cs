@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Mmss.Gateway.Configuration;
 using Mmss.Gateway.Diagnostics;
+using Mmss.Gateway.Hosting;
 using Mmss.GrainInterfaces;
 
 namespace Mmss.Gateway.C2s;
@@ -10,9 +11,21 @@ namespace Mmss.Gateway.C2s;
 /// and per address): past the limit further attempts are refused with temporary-auth-failure until the window has
 /// passed, whichever gateway they reach. In-band registrations are counted the same way, per address. Failures and
 /// refusals are counted (metrics) and raised as events.
+/// <para>
+/// Every failure is also counted in this process (<see cref="WindowedCounts"/>, the same limits and window), and that
+/// count decides when a throttle grain cannot be read (Orleans could not forward the call, a timeout): the attempt is
+/// neither let through unthrottled, which would let password guessing go on for as long as the grain is unreachable,
+/// nor refused, which would lock everyone out on a blip. This gateway's count holds only the failures it saw, within a
+/// window no longer than the grain's: a blip refuses no one the grain would have let in (had every failure reached it).
+/// </para>
 /// </summary>
-public sealed class AuthThrottle(IOptions<C2sOptions> options, IGrainFactory grains, GatewayEvents events, ILogger<AuthThrottle> logger)
+public sealed class AuthThrottle(IOptions<C2sOptions> options, IGrainFactory grains, GatewayEvents events, TimeProvider time, ILogger<AuthThrottle> logger)
 {
+    /// <summary>UDNs and addresses counted in this process at most; a login flood from more addresses drops the oldest.</summary>
+    private const int LocalKeys = 10_000;
+
+    private readonly WindowedCounts _local = new(TimeSpan.FromSeconds(options.Value.AuthFailureWindowSeconds), LocalKeys, time);
+
     public async Task<bool> IsAddressBlockedAsync(string address)
     {
         if (!await IsBlockedAsync(AuthFailureKeys.Address(address), options.Value.MaxAuthFailuresPerAddress)) return false;
@@ -35,34 +48,16 @@ public sealed class AuthThrottle(IOptions<C2sOptions> options, IGrainFactory gra
     {
         GatewayMetrics.LoginFailed(mechanism, condition);
         events.AuthenticationFailed(udn, address, mechanism, condition);
-        var window = options.Value.AuthFailureWindowSeconds;
-        try
-        {
-            var recording = grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.Address(address)).RecordAsync(window);
-            if (udn is not null) await grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.User(udn)).RecordAsync(window);
-            await recording;
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning("Could not record a failed authentication from {Address} for {Udn}: {Reason}", address, udn, e.Message);
-        }
+        var recording = RecordAsync(AuthFailureKeys.Address(address));
+        if (udn is not null) await RecordAsync(AuthFailureKeys.User(udn));
+        await recording;
     }
 
     /// <summary>In-band registrations (XEP-0077) are counted per address whatever their outcome, and refused past the limit.</summary>
     public Task<bool> IsRegistrationBlockedAsync(string address) =>
         IsBlockedAsync(AuthFailureKeys.Registrations(address), options.Value.MaxRegistrationsPerAddress);
 
-    public async Task RecordRegistrationAsync(string address)
-    {
-        try
-        {
-            await grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.Registrations(address)).RecordAsync(options.Value.AuthFailureWindowSeconds);
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning("Could not record a registration from {Address}: {Reason}", address, e.Message);
-        }
-    }
+    public Task RecordRegistrationAsync(string address) => RecordAsync(AuthFailureKeys.Registrations(address));
 
     private async Task<bool> IsBlockedAsync(string key, int limit)
     {
@@ -72,9 +67,27 @@ public sealed class AuthThrottle(IOptions<C2sOptions> options, IGrainFactory gra
         }
         catch (Exception e)
         {
-            // The cluster is unreachable: the login fails further on anyway (credentials live in grains too).
-            logger.LogWarning("Could not read the authentication failures of {Key}: {Reason}", key, e.Message);
-            return false;
+            var (count, _) = _local.Peek(key);
+            if (_local.FirstReport(key))
+            {
+                logger.LogWarning("Could not read the authentication failures of {Key} ({Reason}): this gateway's own count decides until it can ({Count} of {Limit})",
+                    key, e.Message, count, limit);
+            }
+            return count >= limit;
+        }
+    }
+
+    private async Task RecordAsync(string key)
+    {
+        _local.Add(key);
+        try
+        {
+            await grains.GetGrain<IAuthFailuresGrain>(key).RecordAsync(options.Value.AuthFailureWindowSeconds);
+        }
+        catch (Exception e)
+        {
+            if (_local.FirstReport(key))
+                logger.LogWarning("Could not record an authentication failure of {Key} ({Reason}): counted by this gateway alone until it can", key, e.Message);
         }
     }
 }

@@ -16,6 +16,21 @@ public sealed class HttpOptions : IValidatableObject
     [Range(0, 65535)]
     public int TlsPort { get; set; }
 
+    /// <summary>
+    /// Refused requests (400, 401, 403) one source address may make within <see cref="RefusalWindowSeconds"/>; past
+    /// that its requests are answered 429 until the window ends, before any authentication or body parsing. 0: no limit.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int MaxRefusalsPerAddress { get; set; } = 100;
+
+    /// <summary>The window of <see cref="MaxRefusalsPerAddress"/>; it opens at an address's first refused request.</summary>
+    [Range(1, 86400)]
+    public int RefusalWindowSeconds { get; set; } = 60;
+
+    /// <summary>Addresses whose refused requests this process remembers at most (the oldest are forgotten first).</summary>
+    [Range(100, 10_000_000)]
+    public int RefusalTableSize { get; set; } = 10_000;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!System.Net.IPAddress.TryParse(BindAddress, out _))

@@ -27,6 +27,8 @@ public static class GatewayMetrics
         "Failed SASL authentications that count towards throttling, by mechanism and SASL condition");
     private static readonly Counter<long> Throttled = Meter.CreateCounter<long>("mmss.gateway.login.throttled", "{refusal}",
         "Authentications refused with temporary-auth-failure, by what was throttled (user or address)");
+    private static readonly Counter<long> HttpLimited = Meter.CreateCounter<long>("mmss.gateway.http.limited", "{request}",
+        "HTTP requests answered 429 because their source address made too many refused requests (Mmss:Http:MaxRefusalsPerAddress)");
     private static readonly Counter<long> StanzasReceived = Meter.CreateCounter<long>("mmss.gateway.stanzas.received", "{stanza}",
         "Stanzas received from terminals, by kind");
     private static readonly Counter<long> StanzasSent = Meter.CreateCounter<long>("mmss.gateway.stanzas.sent", "{stanza}",
@@ -67,6 +69,8 @@ public static class GatewayMetrics
         LoginFailures.Add(1, new KeyValuePair<string, object?>("mechanism", mechanism), new KeyValuePair<string, object?>("condition", condition));
 
     public static void LoginThrottled(bool user) => Throttled.Add(1, user ? ByUser : ByAddress);
+
+    public static void HttpRequestLimited() => HttpLimited.Add(1);
 
     public static void StanzaReceived(string name) => StanzasReceived.Add(1, name switch
     {

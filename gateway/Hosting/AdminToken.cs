@@ -12,6 +12,14 @@ public sealed class AdminToken(string value)
         presented is not null &&
         CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(presented), System.Text.Encoding.UTF8.GetBytes(Value));
 
+    /// <summary>The request carries this token as its bearer token.</summary>
+    public bool Authorizes(HttpRequest request)
+    {
+        const string scheme = "Bearer ";
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) && Matches(header[scheme.Length..].Trim());
+    }
+
     public static AdminToken Load(AdminOptions options, string dataDirectory, ILogger logger)
     {
         if (!string.IsNullOrWhiteSpace(options.Token)) return new AdminToken(options.Token);

@@ -82,10 +82,7 @@ public static class AdminEndpoints
     private static async ValueTask<object?> RequireToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var token = http.RequestServices.GetRequiredService<AdminToken>();
-        var header = http.Request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) || !token.Matches(header[scheme.Length..].Trim()))
+        if (!http.RequestServices.GetRequiredService<AdminToken>().Authorizes(http.Request))
         {
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Mmss.Admin")
                 .LogWarning("Admin API refused {Method} {Path} from {Address}: missing or wrong bearer token",

@@ -12,6 +12,7 @@ public sealed class Abuse_Tests : IAsyncLifetime
 {
     private const int Terminals = 6;
     private const int StanzasPerSecond = 50;
+    private const int MaxRefusals = 40;
 
     private readonly EmbeddedServer _server = new(new Dictionary<string, string>
     {
@@ -22,6 +23,7 @@ public sealed class Abuse_Tests : IAsyncLifetime
         ["Mmss__C2s__StanzaBurst"] = StanzasPerSecond.ToString(),
         ["Mmss__C2s__MaxAuthFailuresPerAddress"] = "20",
         ["Mmss__C2s__MaxAuthFailuresPerUser"] = "30",
+        ["Mmss__Http__MaxRefusalsPerAddress"] = MaxRefusals.ToString(),
         ["Logging__LogLevel__Default"] = "Warning",
     });
 
@@ -65,8 +67,15 @@ public sealed class Abuse_Tests : IAsyncLifetime
         // Kestrel's minimum request body rate ends a stalled upload with 408 after its grace period.
         AssertAnswers(phases["stalled-upload"], "408");
         AssertAnswers(phases["huge-range-download"], "206", "416");
-        AssertAnswers(phases["forged-userid-upload"], "403");
-        AssertAnswers(phases["admin-without-token"], "401");
+        // Past MaxRefusals refused requests from one address (two attackers at a time: one more may be in flight), 429.
+        AssertAnswers(phases["forged-userid-upload"], "403", "429");
+        AssertAnswers(phases["admin-without-token"], "401", "429");
+        foreach (var (phase, refusal) in new[] { ("forged-userid-upload", "403"), ("admin-without-token", "401") })
+        {
+            var answers = phases[phase].Answers;
+            Assert.InRange(answers.GetValueOrDefault(refusal), MaxRefusals, MaxRefusals + 1);
+            Assert.True(answers.GetValueOrDefault("429") > 0, $"{phase} was never answered 429");
+        }
 
         // Held to the rate: the burst, then StanzasPerSecond (with room for the phase's own timing).
         var fast = phases["fast-sender"];

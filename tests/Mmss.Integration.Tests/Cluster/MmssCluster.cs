@@ -183,6 +183,7 @@ public sealed class MmssCluster : IAsyncDisposable
         settings["Mmss__S2s__Port"] = ports[5].ToString();
         settings["Mmss__Admin__Token"] = AdminToken;
         settings["Mmss__C2s__MaxAuthFailuresPerAddress"] = "100000";
+        settings["Mmss__Http__MaxRefusalsPerAddress"] = "100000";
         settings["Mmss__Attachments__Directory"] = AttachmentDirectory;
         // One line per MMS submitted (stored, duplicate, answer sent again).
         settings["Logging__LogLevel__Mmss.Gateway.C2s.MessageRouter"] = "Debug";

@@ -45,6 +45,8 @@ public sealed class EmbeddedServer : IAsyncDisposable
             ["Mmss__Orleans__GatewayPort"] = GatewayPort.ToString(),
             ["Mmss__Admin__Token"] = AdminToken,
             ["Mmss__C2s__MaxAuthFailuresPerAddress"] = "100000",
+            // Every test's requests come from 127.0.0.1, refusals included: the tests of the limit set their own.
+            ["Mmss__Http__MaxRefusalsPerAddress"] = "100000",
             ["Logging__LogLevel__Default"] = "Information",
         };
         if (settings is not null)
