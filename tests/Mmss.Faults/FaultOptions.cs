@@ -5,8 +5,8 @@ namespace Mmss.Faults;
 /// <summary>Command line of the harness; the defaults are the short run (tests/run.sh runs it for the embedded loops).</summary>
 public sealed class FaultOptions
 {
-    /// <summary>kill, half-open, disk-full, cluster, or all (one after the other).</summary>
-    public List<string> Faults { get; private set; } = ["kill", "half-open", "disk-full", "cluster"];
+    /// <summary>kill, half-open, disk-full, cluster, s3-down, mqtt-down, or all (one after the other).</summary>
+    public List<string> Faults { get; private set; } = ["kill", "half-open", "disk-full", "cluster", "s3-down", "mqtt-down"];
 
     /// <summary>MMS per fault loop.</summary>
     public int Messages { get; private set; } = 300;
@@ -24,6 +24,9 @@ public sealed class FaultOptions
 
     /// <summary>The tmpfs of the disk-full loop, in MiB: the server's data directory and the ballast that fills it.</summary>
     public int DiskMegabytes { get; private set; } = 64;
+
+    /// <summary>How long the s3-down and mqtt-down loops keep their dependency down (s3-down: longer until uploads are refused).</summary>
+    public int OutageSeconds { get; private set; } = 10;
 
     public int SettleSeconds { get; private set; } = 180;
     public int FinalCheckSeconds { get; private set; } = 3;
@@ -46,6 +49,7 @@ public sealed class FaultOptions
                 case "--idle-before-ping": options.IdleSecondsBeforePing = Number(value); break;
                 case "--ping-timeout": options.PingTimeoutSeconds = Number(value); break;
                 case "--disk-mb": options.DiskMegabytes = Number(value); break;
+                case "--outage": options.OutageSeconds = Number(value); break;
                 case "--settle": options.SettleSeconds = Number(value); break;
                 case "--seed": options.Seed = Number(value); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
@@ -54,7 +58,7 @@ public sealed class FaultOptions
         }
         foreach (var fault in options.Faults)
         {
-            if (fault is not ("kill" or "half-open" or "disk-full" or "cluster")) throw new ArgumentException($"unknown fault {fault}");
+            if (fault is not ("kill" or "half-open" or "disk-full" or "cluster" or "s3-down" or "mqtt-down")) throw new ArgumentException($"unknown fault {fault}");
         }
         return options;
     }

@@ -14,12 +14,14 @@ public sealed class FaultRun : IAsyncDisposable
     private readonly List<Task> _running = [];
     private readonly Random _random;
     private readonly Random _faultRandom;
+    private readonly AttachmentTraffic? _attachments;
 
-    private FaultRun(string fault, FaultOptions options, IMmssTarget target)
+    private FaultRun(string fault, FaultOptions options, IMmssTarget target, AttachmentTraffic? attachments)
     {
         Fault = fault;
         _options = options;
         Target = target;
+        _attachments = attachments;
         _random = new Random(options.Seed);
         _faultRandom = new Random(_random.Next());
         Terminals = Enumerable.Range(0, Population.UserCount).Select(i => new Terminal(Population.Udn(i), Population.Password, target.Domain,
@@ -45,9 +47,10 @@ public sealed class FaultRun : IAsyncDisposable
     };
 
     /// <summary>Takes ownership of <paramref name="target"/>, started already; returns once every terminal is logged in.</summary>
-    public static async Task<FaultRun> StartAsync(string fault, FaultOptions options, IMmssTarget target)
+    /// <param name="attachments">uploads an attachment for some of the MMS (which then name it), or null for none</param>
+    public static async Task<FaultRun> StartAsync(string fault, FaultOptions options, IMmssTarget target, AttachmentTraffic? attachments = null)
     {
-        var run = new FaultRun(fault, options, target);
+        var run = new FaultRun(fault, options, target, attachments);
         try
         {
             foreach (var terminal in run.Terminals) run._running.Add(terminal.RunAsync(run._stop.Token));
@@ -85,9 +88,12 @@ public sealed class FaultRun : IAsyncDisposable
     /// The steady workload: <see cref="FaultOptions.Messages"/> MMS at <see cref="FaultOptions.Rate"/> per second, more
     /// while the faults are still being injected (a cluster's restarts take longer than a short run's workload); a quarter
     /// of them to the sender's talk group, the others to another user; terminals that are offline send theirs at login.
+    /// An MMS that carries an attachment is sent once its upload is over (naming the file if it was accepted), without
+    /// holding up the ones after it.
     /// </summary>
     private async Task GenerateAsync(Task injecting)
     {
+        var uploading = new List<Task>();
         var interval = TimeSpan.FromSeconds(1.0 / _options.Rate);
         var started = DateTime.UtcNow;
         for (var sequence = 0; sequence < _options.Messages || !injecting.IsCompleted; sequence++)
@@ -113,10 +119,28 @@ public sealed class FaultRun : IAsyncDisposable
             }
             var id = Id(sequence);
             Ledger.Sent(id, sender.User, recipients, toGroup);
-            await sender.SubmitAsync(id,
-                $"<message id='{id}' to='{to}@{Target.Domain}' type='chat'><properties xmlns='{Namespaces.JiveProperties}'><property><name>MsgType</name><value type='string'>1</value></property></properties><body>fault loop {id}</body></message>");
+            if (_attachments is { } attachments && attachments.Carries(sequence))
+            {
+                uploading.Add(SubmitWithAttachmentAsync(attachments, sender, id, to, recipients));
+                continue;
+            }
+            Ledger.Submitted(id);
+            await sender.SubmitAsync(id, Stanza(id, to, attach: null));
         }
+        await Task.WhenAll(uploading);
     }
+
+    private async Task SubmitWithAttachmentAsync(AttachmentTraffic attachments, Terminal sender, string id, string to, IReadOnlyList<string> recipients)
+    {
+        var file = await attachments.UploadAsync(sender.User, id, recipients);
+        Ledger.Submitted(id);
+        await sender.SubmitAsync(id, Stanza(id, to, file));
+    }
+
+    private string Stanza(string id, string to, string? attach) =>
+        $"<message id='{id}' to='{to}@{Target.Domain}' type='chat'><properties xmlns='{Namespaces.JiveProperties}'><property><name>MsgType</name><value type='string'>1</value></property>" +
+        (attach is null ? "" : $"<property><name>attach</name><value type='string'>{attach}</value></property>") +
+        $"</properties><body>fault loop {id}</body></message>";
 
     /// <summary>
     /// Every terminal ends its stream and logs in afresh, twice. The first time the MMSS may still deliver a copy whose

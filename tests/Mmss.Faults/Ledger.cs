@@ -28,6 +28,13 @@ public sealed class Ledger
         Interlocked.Increment(ref _sent);
     }
 
+    /// <summary>The MMS went to its terminal (after its upload, for one with an attachment): its answer's latency starts here.</summary>
+    public void Submitted(string id)
+    {
+        if (!_messages.TryGetValue(id, out var message)) return;
+        lock (message) message.SubmittedAt ??= DateTime.UtcNow;
+    }
+
     /// <summary>A copy reached <paramref name="recipient"/> on its connection number <paramref name="connection"/>.</summary>
     public void Delivered(string id, string recipient, int connection, bool finalCheck)
     {
@@ -60,6 +67,7 @@ public sealed class Ledger
         lock (message)
         {
             message.Answers++;
+            if (message.Answer is null) message.AnsweredAt = DateTime.UtcNow;
             message.Answer ??= (msgType, returnCode);
         }
     }
@@ -84,6 +92,35 @@ public sealed class Ledger
             }
         }
         return answers;
+    }
+
+    /// <summary>Submission to first answer, in milliseconds, of the answered messages whose ids match, in order.</summary>
+    public List<double> AnswerMilliseconds(Func<string, bool> ids)
+    {
+        var latencies = new List<double>();
+        foreach (var (id, message) in _messages)
+        {
+            if (!ids(id)) continue;
+            lock (message)
+            {
+                if (message is { SubmittedAt: { } submitted, AnsweredAt: { } answered }) latencies.Add((answered - submitted).TotalMilliseconds);
+            }
+        }
+        latencies.Sort();
+        return latencies;
+    }
+
+    /// <summary>What was sent so far and how it was answered, for a loop's own checks (the events an MMS should raise).</summary>
+    public List<SentMessage> Snapshot(Func<string, bool> ids)
+    {
+        var sent = new List<SentMessage>();
+        foreach (var (id, message) in _messages)
+        {
+            if (!ids(id)) continue;
+            lock (message) sent.Add(new SentMessage(id, message.Sender, message.Recipients, message.ToGroup, message.Answer?.Type == "2",
+                message.SubmittedAt, message.AnsweredAt));
+        }
+        return sent;
     }
 
     public FaultCounts Count(string fault)
@@ -150,6 +187,8 @@ public sealed class Ledger
         public bool ToGroup { get; } = toGroup;
         public (string Type, string? Code)? Answer { get; set; }
         public int Answers { get; set; }
+        public DateTime? SubmittedAt { get; set; }
+        public DateTime? AnsweredAt { get; set; }
         public bool Refused => Answer is { Type: not "2" } answer && answer.Code is { } code && Refusals.Contains(code);
 
         public CopyState Copy(string recipient)
