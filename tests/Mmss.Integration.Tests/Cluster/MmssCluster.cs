@@ -227,21 +227,6 @@ public sealed class MmssCluster : IAsyncDisposable
             : StartGatewayAsync(g)));
     }
 
-    /// <summary>Whether /health/ready answers 200 now.</summary>
-    public static async Task<bool> IsReadyAsync(string url)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        try
-        {
-            using var response = await http.GetAsync(url);
-            return response.IsSuccessStatusCode;
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            return false;
-        }
-    }
-
     public HttpClient AdminClient(GatewayNode? gateway = null)
     {
         gateway ??= _gateways.First(g => g.Process.IsRunning);
