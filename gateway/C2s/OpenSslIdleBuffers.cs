@@ -6,9 +6,12 @@ namespace Mmss.Gateway.C2s;
 
 /// <summary>
 /// Lets OpenSSL free a TLS connection's record buffers while nothing is buffered (SSL_MODE_RELEASE_BUFFERS): about
-/// 34 KB a connection otherwise held for its whole life, most of an idle terminal's cost. .NET offers no setting for it,
-/// so the mode is set on the SslStream's native handle, reached through its non-public fields; where those are not
-/// found (another runtime, another TLS library) nothing happens and the connection simply keeps its buffers.
+/// 34 KB a connection otherwise held for its whole life, most of an idle terminal's cost. And gives back the memory
+/// BIOs' buffers, through which .NET passes the ciphertext: a BIO's buffer keeps the size of the most it ever held at
+/// once, which for a server is the handshake's flight (certificate chain and all) — some 2–3 KB a connection, never
+/// used at that size again. .NET offers no setting for either, so both are done on the SslStream's native handle,
+/// reached through its non-public fields; where those are not found (another runtime, another TLS library) nothing
+/// happens and the connection simply keeps its buffers.
 /// </summary>
 internal static class OpenSslIdleBuffers
 {
@@ -37,7 +40,10 @@ internal static class OpenSslIdleBuffers
             handle.DangerousAddRef(ref added);
             try
             {
-                SslCtrl(handle.DangerousGetHandle(), SslCtrlMode, SslModeReleaseBuffers, IntPtr.Zero);
+                var ssl = handle.DangerousGetHandle();
+                SslCtrl(ssl, SslCtrlMode, SslModeReleaseBuffers, IntPtr.Zero);
+                ShrinkEmptyBio(SslGetReadBio(ssl));
+                ShrinkEmptyBio(SslGetWriteBio(ssl));
             }
             finally
             {
@@ -51,6 +57,24 @@ internal static class OpenSslIdleBuffers
         }
     }
 
+    /// <summary>
+    /// Swaps an empty memory BIO's buffer for a new, unallocated one (BIO_set_mem_buf with BIO_CLOSE frees the old).
+    /// Only a memory BIO (a runtime passing ciphertext through a BIO of its own would read the control differently), and
+    /// only when nothing is pending: the caller holds the stream, so neither .NET nor OpenSSL is using the BIO.
+    /// </summary>
+    private static void ShrinkEmptyBio(IntPtr bio)
+    {
+        if (bio == IntPtr.Zero || BioMethodType(bio) != BioTypeMem || BioCtrl(bio, BioCtrlPending, 0, IntPtr.Zero) != 0) return;
+        var fresh = BufMemNew();
+        if (fresh == IntPtr.Zero) return;
+        BioCtrl(bio, BioCSetBufMem, BioClose, fresh);
+    }
+
+    private const int BioTypeMem = 1 | 0x0400;    // BIO_TYPE_MEM
+    private const int BioCtrlPending = 10;        // BIO_CTRL_PENDING
+    private const int BioCSetBufMem = 114;        // BIO_C_SET_BUF_MEM
+    private const long BioClose = 1;              // BIO_CLOSE
+
     private static bool Unavailable(ILogger log, string reason)
     {
         if (Interlocked.Exchange(ref _unavailable, 1) == 0)
@@ -61,4 +85,19 @@ internal static class OpenSslIdleBuffers
     // The library the runtime's own TLS shim has loaded already (OpenSSL 3), so the same SSL structures.
     [DllImport("libssl.so.3", EntryPoint = "SSL_ctrl")]
     private static extern long SslCtrl(IntPtr ssl, int command, long argument, IntPtr pointer);
+
+    [DllImport("libssl.so.3", EntryPoint = "SSL_get_rbio")]
+    private static extern IntPtr SslGetReadBio(IntPtr ssl);
+
+    [DllImport("libssl.so.3", EntryPoint = "SSL_get_wbio")]
+    private static extern IntPtr SslGetWriteBio(IntPtr ssl);
+
+    [DllImport("libcrypto.so.3", EntryPoint = "BIO_ctrl")]
+    private static extern long BioCtrl(IntPtr bio, int command, long argument, IntPtr pointer);
+
+    [DllImport("libcrypto.so.3", EntryPoint = "BIO_method_type")]
+    private static extern int BioMethodType(IntPtr bio);
+
+    [DllImport("libcrypto.so.3", EntryPoint = "BUF_MEM_new")]
+    private static extern IntPtr BufMemNew();
 }
