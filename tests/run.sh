@@ -99,10 +99,11 @@ reports=${#projects[@]}
 if ! $fast; then
   bash tests/fuzz/run.sh "${MMSS_FUZZ_SECONDS:-20}" --no-build 2>&1 | tee -a "$log" || status=1
   reports=$((reports + 1))
-  # The short fault loops of the embedded server (README "Reliability"): kill -9, half-open links, a full disk, each under
-  # a steady MMS workload; one line in dotnet test's format, each loop one test. "Passed:"/"Failed:" in its other lines
-  # are defused. The cluster loop is left out until its open finding is settled (RELIABILITY.md, "Fault loops").
-  dotnet tests/Mmss.Faults/bin/Release/net10.0/Mmss.Faults.dll --fault kill,half-open,disk-full 2>&1 \
+  # The short fault loops (README "Reliability"): kill -9, half-open links and a full disk under the embedded server;
+  # gateway and silo kills with PostgreSQL restarts, the S3 store down and the MQTT broker down under a cluster of two
+  # silos and two gateways; each under a steady MMS workload. One line in dotnet test's format, each loop one test.
+  # "Passed:"/"Failed:" in its other lines are defused.
+  dotnet tests/Mmss.Faults/bin/Release/net10.0/Mmss.Faults.dll --fault kill,half-open,disk-full,cluster,s3-down,mqtt-down 2>&1 \
     | sed -E '/^(Passed|Failed)! /!s/(Passed|Failed):/\1 :/g' | tee -a "$log" || status=1
   reports=$((reports + 1))
 fi
