@@ -94,7 +94,7 @@ public static class AttachmentEndpoints
         catch (Exception e) when (Refusal(e) is { } refused)
         {
             log.LogWarning("Upload from {Address} refused: {Status} {Reason}", http.Connection.RemoteIpAddress, refused.Failure.StatusCode(), refused.Message);
-            return Results.Json(new { error = refused.Message }, statusCode: refused.Failure.StatusCode());
+            return Refused(http, refused);
         }
     }
 
@@ -143,8 +143,16 @@ public static class AttachmentEndpoints
         {
             log.LogWarning("Download of {File} ({Udn}/{MessageId}) by {Address} refused: {Status} {Reason}",
                 file, userid, msgid, http.Connection.RemoteIpAddress, refused.Failure.StatusCode(), refused.Message);
-            return Results.Json(new { error = refused.Message }, statusCode: refused.Failure.StatusCode());
+            return Refused(http, refused);
         }
+    }
+
+    /// <summary>The refusal's status and reason; a client refused for an unavailable store is told when to try again (RFC 9110 §10.2.3).</summary>
+    private static IResult Refused(HttpContext http, AttachmentRefusedException refused)
+    {
+        if (refused.Failure == AttachmentFailure.StoreUnavailable)
+            http.Response.Headers.RetryAfter = ((int)S3AttachmentStore.BreakDuration.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Results.Json(new { error = refused.Message }, statusCode: refused.Failure.StatusCode());
     }
 
     private static string Address(HttpContext http) =>

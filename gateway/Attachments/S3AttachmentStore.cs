@@ -16,6 +16,9 @@ namespace Mmss.Gateway.Attachments;
 /// </summary>
 public sealed class S3AttachmentStore : IAttachmentStore, IDisposable
 {
+    /// <summary>How long the circuit stays open once the store keeps failing: what a refused client is told to wait.</summary>
+    public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(10);
+
     private readonly IMinioClient _client;
     private readonly string _bucket;
     private readonly ResiliencePipeline _pipeline;
@@ -52,7 +55,7 @@ public sealed class S3AttachmentStore : IAttachmentStore, IDisposable
                 FailureRatio = 0.8,
                 MinimumThroughput = 10,
                 SamplingDuration = TimeSpan.FromSeconds(30),
-                BreakDuration = TimeSpan.FromSeconds(10),
+                BreakDuration = BreakDuration,
             })
             .Build();
     }

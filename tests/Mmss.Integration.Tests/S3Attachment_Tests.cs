@@ -84,12 +84,14 @@ public sealed class S3Attachment_Tests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Store_that_stays_down_gives_503_and_nothing_half_written()
+    public async Task Store_that_stays_down_gives_503_with_retry_after_and_nothing_half_written()
     {
         await _s3.StopAsync();
         var refused = await UploadAsync("down-1", "c.bin", [1, 2, 3]);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Contains("unavailable", await refused.Content.ReadAsStringAsync());
+        // When to try again: the circuit's break, after which the store is tried anew.
+        Assert.Equal(TimeSpan.FromSeconds(10), refused.Headers.RetryAfter?.Delta);
         await _s3.StartAsync();
         Assert.Equal(HttpStatusCode.NotFound, (await DownloadAsync("down-1", "c.bin")).StatusCode);
     }
