@@ -54,12 +54,52 @@ public sealed partial class UserGrain
     /// <summary>The answer this activation last relayed, by mailbox sequence: the same answer repeated is not relayed twice.</summary>
     private readonly Dictionary<long, (string MsgType, string? ReturnCode)> _relayed = [];
 
-    /// <summary>To the originator's user grain for a one-to-one MMS, else to the message grain that aggregates the group.</summary>
+    /// <summary>
+    /// To the originator's user grain for a one-to-one MMS, else to the message grain that aggregates the group. A relay
+    /// that fails is tried again by this grain (<see cref="RelayAgainAsync"/>): the caller may retry too, but it may not
+    /// live to — a gateway retrying a terminal's ACK dies with its process — and the originator would wait for an answer
+    /// that is recorded.
+    /// </summary>
     private async Task RelayAnswerAsync(MailboxEntry mms, string msgType, string? returnCode)
     {
-        if (mms.Direct) await NotifyOriginatorAsync(mms, msgType, returnCode);
-        else await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(mms.From, mms.MessageId)).AnswerAsync(Udn, msgType, returnCode);
+        try
+        {
+            if (mms.Direct) await NotifyOriginatorAsync(mms, msgType, returnCode);
+            else await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(mms.From, mms.MessageId)).AnswerAsync(Udn, msgType, returnCode);
+        }
+        catch
+        {
+            _relayAgain ??= this.RegisterGrainTimer(RelayAgainAsync, RelayAgainPeriod, RelayAgainPeriod);
+            throw;
+        }
         _relayed[mms.Seq] = (msgType, returnCode);
+    }
+
+    private IGrainTimer? _relayAgain;
+
+    private static readonly TimeSpan RelayAgainPeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>Relays the recorded answers this activation has not relayed (within <see cref="AnswerRelayRecovery"/>) until none is left.</summary>
+    private async Task RelayAgainAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - AnswerRelayRecovery;
+        var unrelayed = _mailbox?.Entries.Where(e => e is { Kind: DeliveryKind.Mms, Answered: true, AnswerMsgType: not null } &&
+            e.AnsweredAt >= cutoff && _relayed.GetValueOrDefault(e.Seq) != (e.AnswerMsgType, e.AnswerReturnCode)).ToArray() ?? [];
+        foreach (var entry in unrelayed)
+        {
+            try
+            {
+                await RelayAnswerAsync(entry, entry.AnswerMsgType!, entry.AnswerReturnCode);
+                logger.LogInformation("{Udn}: answer {MsgType} to {MessageId} relayed after a retry", Udn, entry.AnswerMsgType, entry.MessageId);
+            }
+            catch (Exception e)
+            {
+                logger.LogDebug("{Udn}: answer to {MessageId} still not relayed: {Reason}", Udn, entry.MessageId, e.Message);
+                return;
+            }
+        }
+        _relayAgain?.Dispose();
+        _relayAgain = null;
     }
 
     public async Task<SubmitOutcome?> SubmitMmsAsync(MmsSubmission submission)

@@ -76,7 +76,11 @@ public sealed class FaultRun : IAsyncDisposable
         await GenerateAsync(injecting);
         await injecting;
         var settled = await WaitAsync(Ledger.Settled, TimeSpan.FromSeconds(_options.SettleSeconds));
-        if (!settled) failures.Add($"not settled within {_options.SettleSeconds} s: answers or copies still missing");
+        if (!settled)
+        {
+            failures.Add($"not settled within {_options.SettleSeconds} s: answers or copies still missing " +
+                         $"({DateTime.UtcNow:HH:mm:ss} UTC), e.g. {string.Join("; ", Ledger.Unsettled(5))}");
+        }
         await FinalCheckAsync();
         var counts = Ledger.Count(Fault);
         counts.Notes.AddRange(notes);

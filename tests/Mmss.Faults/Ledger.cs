@@ -73,10 +73,28 @@ public sealed class Ledger
     }
 
     /// <summary>Whether every message has its answer and every copy due has arrived: the workload has settled.</summary>
-    public bool Settled() => _messages.Values.All(m =>
+    public bool Settled() => _messages.Values.All(IsSettled);
+
+    /// <summary>What is still missing, for a run that did not settle: up to <paramref name="count"/> messages, each with what it lacks.</summary>
+    public List<string> Unsettled(int count) => _messages
+        .Where(p => !IsSettled(p.Value))
+        .Take(count)
+        .Select(p =>
+        {
+            var m = p.Value;
+            lock (m)
+            {
+                var missing = m.Recipients.Where(r => m.Copy(r).Count == 0).ToList();
+                return $"{p.Key} from {m.Sender}: " + (m.Answer is null ? "no answer" : $"answered {m.Answer.Value.Type}") +
+                       (m.Refused || missing.Count == 0 ? "" : $", no copy at {string.Join(", ", missing)}");
+            }
+        })
+        .ToList();
+
+    private static bool IsSettled(Message m)
     {
         lock (m) return m.Answer is not null && (m.Refused || m.Recipients.All(r => m.Copy(r).Count > 0));
-    });
+    }
 
     /// <summary>The answers (ACK, FAIL n) of the messages whose ids match, by kind.</summary>
     public Dictionary<string, int> AnswersOf(Func<string, bool> ids)

@@ -241,6 +241,23 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
         Assert.True((await SubmitAsync(Mms("m12", "a12", "b12"))).Accepted);
         Assert.Single(await fixture.Mailbox.LoadAsync("b12"));
     }
+
+    [Fact]
+    public async Task An_answer_whose_relay_failed_reaches_the_sender_without_anyone_retrying_it()
+    {
+        await ProvisionAsync("a13", "b13");
+        var (observer, reference) = await GatewayAsync();
+        await Grains.GetGrain<IUserGrain>("a13").AttachSessionAsync(new SessionHandle("test-gateway", "s-a13", reference));
+        Assert.True((await SubmitAsync(Mms("m13", "a13", "b13"))).Accepted);
+
+        // The sender's notice cannot be stored when the ACK comes: recorded at the recipient, the relay fails, and the
+        // caller (a gateway that may die before it retries) is told so. Nobody calls again.
+        fixture.Storage.FailNextAppend("a13");
+        await Assert.ThrowsAnyAsync<Exception>(() => Grains.GetGrain<IUserGrain>("b13").AnswerAsync("m13", "2", "1"));
+
+        var notice = await observer.NextAsync("s-a13", TimeSpan.FromSeconds(30));
+        Assert.Equal((DeliveryKind.Notice, "m13", "ACK"), (notice.Kind, notice.MessageId, notice.From));
+    }
 }
 
 [Collection(SqliteCluster.Name)]

@@ -7,7 +7,7 @@ namespace Mmss.Grains.Tests;
 
 /// <summary>
 /// What tests observe of, and inject into, one cluster's storage: the writes of every silo's grain storage and
-/// mailbox store, and mailbox loads to fail. One per fixture, shared by the decorators of all its silos.
+/// mailbox store, and mailbox loads and appends to fail. One per fixture, shared by the decorators of all its silos.
 /// </summary>
 public sealed class StorageTap
 {
@@ -26,6 +26,13 @@ public sealed class StorageTap
     public void FailNextLoad(string owner) => _failNextLoad[owner] = 0;
 
     internal bool TakeLoadFailure(string owner) => _failNextLoad.TryRemove(owner, out _);
+
+    private readonly ConcurrentDictionary<string, byte> _failNextAppend = new();
+
+    /// <summary>The next entry stored in the owner's mailbox, on whichever silo, fails.</summary>
+    public void FailNextAppend(string owner) => _failNextAppend[owner] = 0;
+
+    internal bool TakeAppendFailure(string owner) => _failNextAppend.TryRemove(owner, out _);
 
     internal void CountGrainWrite() => Interlocked.Increment(ref _grainWrites);
 

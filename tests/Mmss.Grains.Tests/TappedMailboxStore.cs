@@ -11,6 +11,7 @@ public sealed class TappedMailboxStore(IMailboxStore inner, StorageTap tap, bool
 
     public Task<long> AppendAsync(string owner, MailboxEntry entry)
     {
+        if (tap.TakeAppendFailure(owner)) return Task.FromException<long>(new IOException("mailbox store unreachable"));
         tap.CountMailboxWrite();
         return inner.AppendAsync(owner, entry);
     }
