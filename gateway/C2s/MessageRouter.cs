@@ -25,16 +25,16 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
     /// </summary>
     private async Task<SubmitOutcome> SubmitWithRetriesAsync(MmsSubmission submission, string recipientDomain)
     {
-        DateTime? deadline = null;
+        DateTime? firstFailure = null;
         var delay = TimeSpan.FromMilliseconds(500);
         while (true)
         {
             try
             {
-                return await MmsSubmitter.SubmitAsync(grains, submission, peers, recipientDomain);
+                var submitting = MmsSubmitter.SubmitAsync(grains, submission, peers, recipientDomain);
+                return await (firstFailure is null ? submitting : RetriedGrainCall.Bounded(submitting));
             }
-            catch (Exception e) when (e is not OperationCanceledException &&
-                                      DateTime.UtcNow + delay < (deadline ??= DateTime.UtcNow + TimeSpan.FromSeconds(options.Value.StoreRetrySeconds)))
+            catch (Exception e) when (e is not OperationCanceledException && MayRetry(e, firstFailure ??= DateTime.UtcNow, delay))
             {
                 logger.LogWarning("MMS {MessageId} from {Udn} could not be stored yet ({Reason}); retrying",
                     submission.MessageId, submission.Sender, e.Message);
@@ -42,6 +42,19 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
         }
+    }
+
+    /// <summary>
+    /// Within <see cref="C2sOptions.StoreRetrySeconds"/> of the first failure; a timeout (Orleans' or the bound of a
+    /// retried call) for up to <see cref="AnswerRetryWindow"/>: it says nothing of whether the MMS was stored, and
+    /// answering FAIL 9 to an MMS that may be delivered is what the retries are for. Only a failure that keeps coming
+    /// (storage refusing writes) ends in FAIL 9.
+    /// </summary>
+    private bool MayRetry(Exception failure, DateTime firstFailure, TimeSpan delay)
+    {
+        var window = TimeSpan.FromSeconds(options.Value.StoreRetrySeconds);
+        if (failure is TimeoutException && window > TimeSpan.Zero && window < AnswerRetryWindow) window = AnswerRetryWindow;
+        return DateTime.UtcNow + delay < firstFailure + window;
     }
 
     /// <summary>Answers are idempotent in the grain, so a retry after an outcome that was not seen does no harm.</summary>
@@ -54,7 +67,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
             await Task.Delay(delay);
             try
             {
-                await grains.User(sender).AnswerAsync(id, msgType, returnCode);
+                await RetriedGrainCall.Bounded(grains.User(sender).AnswerAsync(id, msgType, returnCode));
                 logger.LogInformation("{Udn}: answer {MsgType} to {MessageId} recorded after a retry", sender, msgType, id);
                 return;
             }
