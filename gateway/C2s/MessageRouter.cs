@@ -31,8 +31,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
         {
             try
             {
-                var submitting = MmsSubmitter.SubmitAsync(grains, submission, peers, recipientDomain);
-                return await (firstFailure is null ? submitting : RetriedGrainCall.Bounded(submitting));
+                return await BoundedGrainCall.Bounded(MmsSubmitter.SubmitAsync(grains, submission, peers, recipientDomain));
             }
             catch (Exception e) when (e is not OperationCanceledException && MayRetry(e, firstFailure ??= DateTime.UtcNow, delay))
             {
@@ -46,7 +45,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
 
     /// <summary>
     /// Within <see cref="C2sOptions.StoreRetrySeconds"/> of the first failure; a timeout (Orleans' or the bound of a
-    /// retried call) for up to <see cref="AnswerRetryWindow"/>: it says nothing of whether the MMS was stored, and
+    /// call) for up to <see cref="AnswerRetryWindow"/>: it says nothing of whether the MMS was stored, and
     /// answering FAIL 9 to an MMS that may be delivered is what the retries are for. Only a failure that keeps coming
     /// (storage refusing writes) ends in FAIL 9.
     /// </summary>
@@ -67,7 +66,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
             await Task.Delay(delay);
             try
             {
-                await RetriedGrainCall.Bounded(grains.User(sender).AnswerAsync(id, msgType, returnCode));
+                await BoundedGrainCall.Bounded(grains.User(sender).AnswerAsync(id, msgType, returnCode));
                 logger.LogInformation("{Udn}: answer {MsgType} to {MessageId} recorded after a retry", sender, msgType, id);
                 return;
             }
@@ -113,7 +112,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
             var returnCode = JiveProperties.Get(properties, "ReturnCode");
             try
             {
-                if (!await grains.User(sender).AnswerAsync(id, msgType, returnCode))
+                if (!await BoundedGrainCall.Bounded(grains.User(sender).AnswerAsync(id, msgType, returnCode)))
                     logger.LogInformation("{Udn} answered {MsgType} to unknown message {MessageId}", sender, msgType, id);
             }
             catch (Exception e) when (e is not OperationCanceledException)

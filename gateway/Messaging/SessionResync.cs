@@ -81,7 +81,7 @@ public sealed class SessionResync(SessionRegistry sessions, ILogger<SessionResyn
         {
             try
             {
-                await RetriedGrainCall.Bounded(session.ResyncAsync());
+                await BoundedGrainCall.Bounded(session.ResyncAsync());
                 return true;
             }
             catch (Exception e) when (DateTime.UtcNow + delay < deadline && !session.HasEnded)
