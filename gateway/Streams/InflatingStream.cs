@@ -44,6 +44,10 @@ public sealed class InflatingStream : Stream
         {
             throw Corrupt(e);
         }
+        catch (IOException e) when (IsZlibError(e))
+        {
+            throw Corrupt(e);
+        }
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -59,6 +63,10 @@ public sealed class InflatingStream : Stream
         {
             throw Corrupt(e);
         }
+        catch (IOException e) when (IsZlibError(e))
+        {
+            throw Corrupt(e);
+        }
     }
 
     private int Inflated(int read)
@@ -69,8 +77,15 @@ public sealed class InflatingStream : Stream
         return read;
     }
 
+    /// <summary>
+    /// What zlib itself refuses without it being invalid deflate data (a preset dictionary asked for: Z_NEED_DICT) comes
+    /// as System.IO.Compression's internal ZLibException, an IOException; the transport's own IOExceptions (a reset
+    /// connection) are of other assemblies and stay what they are: a dropped connection.
+    /// </summary>
+    private static bool IsZlibError(IOException e) => e.GetType().Assembly == typeof(ZLibStream).Assembly;
+
     // XEP-0138 §6: a stream that cannot be decompressed ends the stream.
-    private static XmppStreamException Corrupt(InvalidDataException e) =>
+    private static XmppStreamException Corrupt(Exception e) =>
         new(StreamErrorCondition.UndefinedCondition, "the compressed stream is corrupt: " + e.Message);
 
     public override bool CanRead => true;

@@ -20,6 +20,9 @@ public abstract class FuzzTarget
 
     /// <summary>Tokens of the format for afl-fuzz's dictionary (-x): mutations insert them whole.</summary>
     public abstract IEnumerable<string> Dictionary();
+
+    /// <summary>The dictionary as afl-fuzz gets it: UTF-8, unless the format's tokens are bytes (zlib's).</summary>
+    public virtual IEnumerable<byte[]> DictionaryBytes() => Dictionary().Select(System.Text.Encoding.UTF8.GetBytes);
 }
 
 /// <summary>A property the parser promises was broken: treated as a crash by afl-fuzz and by the replay command.</summary>

@@ -13,6 +13,8 @@ FuzzTarget[] targets =
     new JidJiveTarget(),
     new MultipartUploadTarget(),
     new AdminJsonTarget(),
+    new WebSocketTarget(),
+    new ZlibTarget(),
 ];
 
 FuzzTarget Find(string name) =>
@@ -30,7 +32,7 @@ switch (args)
         return 0;
     }
     case ["dict", var name, var file]:
-        File.WriteAllLines(file, Find(name).Dictionary().Select((token, i) => $"t{i}=\"{AflEscape(token)}\""));
+        File.WriteAllLines(file, Find(name).DictionaryBytes().Select((token, i) => $"t{i}=\"{AflEscape(token)}\""));
         return 0;
     case ["replay", var name, .. var paths]:
         return Replay.Run(Find(name), paths);
@@ -51,5 +53,5 @@ switch (args)
 }
 
 // afl-fuzz dictionary syntax: printable ASCII as is, '"' and '\\' escaped, every other byte as \xNN.
-static string AflEscape(string token) => string.Concat(System.Text.Encoding.UTF8.GetBytes(token).Select(b =>
+static string AflEscape(byte[] token) => string.Concat(token.Select(b =>
     b is (byte)'"' or (byte)'\\' ? "\\" + (char)b : b is >= 0x20 and < 0x7F ? ((char)b).ToString() : $"\\x{b:X2}"));
