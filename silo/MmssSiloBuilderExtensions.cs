@@ -61,13 +61,6 @@ public static class MmssSiloBuilderExtensions
             options.ServiceId = cluster.ServiceId;
         });
         silo.ConfigureEndpoints(advertised, endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyHostAddress: true);
-        // The default directory is eventually consistent: while the silos agree on a death or a join, a grain may be active
-        // on two of them, and a user grain's second activation, holding a mailbox read before the first recorded an ACK,
-        // delivers that MMS again. The distributed directory (Orleans 9+) keeps one activation per grain across
-        // membership changes, which the mailbox's "never twice after its ACK" relies on.
-#pragma warning disable ORLEANSEXP003 // evaluation API; the strong consistency is what is needed here
-        silo.AddDistributedGrainDirectory();
-#pragma warning restore ORLEANSEXP003
         silo.AddPostgresStorage(StorageNames.Default, cluster.ConnectionString!);
         silo.AddMmssEvents(configuration, embeddedMode: false);
         silo.AddMmssGrainServices();

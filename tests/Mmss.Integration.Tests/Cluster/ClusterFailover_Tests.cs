@@ -46,9 +46,9 @@ public sealed class ClusterFailover_Tests(ClusterFixture fixture, ITestOutputHel
             var figures = await run.FinishAsync(Deadline);
             await AssertEveryMmsDeliveredOnceAndAnsweredAsync(cluster, run, figures, duplicatesMatter: true);
             // The survivor carries the rest alone: both gateways serve again. Not necessarily at once: until the cluster has
-            // declared the silo dead (missed probes, some 15 s), grains whose directory partition it held cannot be
-            // reached (the grain directory chooses consistency), the gateway directory grain among them, and a gateway
-            // that cannot refresh its entry there says it is not ready.
+            // declared the silo dead (missed probes, some 15 s), a grain that lived there, or whose directory entry it
+            // held, may not be reachable; when that is the gateway directory grain, a gateway cannot refresh its entry
+            // and says it is not ready.
             foreach (var gateway in cluster.Gateways) await gateway.Process.WaitUntilReadyAsync(gateway.ReadyUrl, TimeSpan.FromSeconds(60));
         });
 
