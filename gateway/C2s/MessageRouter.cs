@@ -31,7 +31,8 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
         {
             try
             {
-                return await BoundedGrainCall.Bounded(MmsSubmitter.SubmitAsync(grains, submission, peers, recipientDomain));
+                var submitting = MmsSubmitter.SubmitAsync(grains, submission, peers, recipientDomain);
+                return await (firstFailure is null ? submitting : BoundedGrainCall.Bounded(submitting));
             }
             catch (Exception e) when (e is not OperationCanceledException && MayRetry(e, firstFailure ??= DateTime.UtcNow, delay))
             {
@@ -112,7 +113,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
             var returnCode = JiveProperties.Get(properties, "ReturnCode");
             try
             {
-                if (!await BoundedGrainCall.Bounded(grains.User(sender).AnswerAsync(id, msgType, returnCode)))
+                if (!await grains.User(sender).AnswerAsync(id, msgType, returnCode))
                     logger.LogInformation("{Udn} answered {MsgType} to unknown message {MessageId}", sender, msgType, id);
             }
             catch (Exception e) when (e is not OperationCanceledException)
