@@ -19,8 +19,7 @@ public sealed partial class UserGrain
     private async Task<Mailbox> LoadMailboxAsync()
     {
         var mailbox = _mailbox = new Mailbox(await store.LoadAsync(Udn));
-        var cutoff = time.GetUtcNow() - AnswerRelayRecovery;
-        var recent = mailbox.Entries.Where(e => e is { Kind: DeliveryKind.Mms, Answered: true, AnswerMsgType: not null } && e.AnsweredAt >= cutoff).ToArray();
+        var recent = RecentAnswers(mailbox).ToArray();
         // Not awaited here: relaying may call this grain itself (an MMS to oneself), which waits for this load.
         if (recent.Length > 0) _ = RelayRecentAnswersAgainAsync(recent);
         return mailbox;
@@ -34,6 +33,13 @@ public sealed partial class UserGrain
     /// originator may get such an answer twice (after a rolling restart, say); it never goes without it.
     /// </summary>
     private static readonly TimeSpan AnswerRelayRecovery = TimeSpan.FromMinutes(10);
+
+    /// <summary>The MMS answered within <see cref="AnswerRelayRecovery"/>: the answers that may still need relaying.</summary>
+    private IEnumerable<MailboxEntry> RecentAnswers(Mailbox mailbox)
+    {
+        var cutoff = time.GetUtcNow() - AnswerRelayRecovery;
+        return mailbox.Entries.Where(e => e is { Kind: DeliveryKind.Mms, Answered: true, AnswerMsgType: not null } && e.AnsweredAt >= cutoff);
+    }
 
     private async Task RelayRecentAnswersAgainAsync(IReadOnlyList<MailboxEntry> answered)
     {
@@ -82,9 +88,9 @@ public sealed partial class UserGrain
     /// <summary>Relays the recorded answers this activation has not relayed (within <see cref="AnswerRelayRecovery"/>) until none is left.</summary>
     private async Task RelayAgainAsync(CancellationToken cancellationToken)
     {
-        var cutoff = time.GetUtcNow() - AnswerRelayRecovery;
-        var unrelayed = _mailbox?.Entries.Where(e => e is { Kind: DeliveryKind.Mms, Answered: true, AnswerMsgType: not null } &&
-            e.AnsweredAt >= cutoff && _relayed.GetValueOrDefault(e.Seq) != (e.AnswerMsgType, e.AnswerReturnCode)).ToArray() ?? [];
+        var unrelayed = _mailbox is null
+            ? []
+            : RecentAnswers(_mailbox).Where(e => _relayed.GetValueOrDefault(e.Seq) != (e.AnswerMsgType, e.AnswerReturnCode)).ToArray();
         foreach (var entry in unrelayed)
         {
             try
