@@ -173,7 +173,8 @@ public static class AttachmentEndpoints
 
     /// <summary>
     /// Whether the part is a file, and its name (RFC 6266: filename* before filename). Microsoft.Net.Http.Headers throws
-    /// ArgumentNullException for a "filename*" without a value (found by tests/fuzz): a malformed part, not a server error.
+    /// ArgumentNullException for a "filename*" without a value, and NotSupportedException for one in UTF-7, an encoding
+    /// .NET refuses (both found by tests/fuzz): a malformed part, not a server error.
     /// </summary>
     private static (bool IsFile, string? FileName) FilePart(ContentDispositionHeaderValue disposition)
     {
@@ -182,7 +183,7 @@ public static class AttachmentEndpoints
             if (!disposition.IsFileDisposition()) return (false, null);
             return (true, disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
             throw new AttachmentRefusedException(AttachmentFailure.BadRequest, "malformed Content-Disposition: " + e.Message);
         }

@@ -189,6 +189,18 @@ public class Attachment_Tests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task File_part_with_a_filename_star_in_utf7_gives_400_not_500()
+    {
+        // Found by the multipart fuzz target's short run: RFC 5987 `utf-7''...` makes Microsoft.Net.Http.Headers ask for
+        // the UTF-7 encoding, which .NET refuses with NotSupportedException.
+        await UsersAsync("6777");
+        var body = Encoding.UTF8.GetString(SpecMultipart.Body("6777", "star-2", ("a.jpg", [65, 66])));
+        var response = await UploadAsync(Encoding.UTF8.GetBytes(body.Replace("filename=\"a.jpg\"", "filename*=utf-7''a.jpg")), Basic("6777", "pw"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Content-Disposition", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Correctly_spelled_attachment_parts_are_accepted_too()
     {
         await UsersAsync("6771");

@@ -117,10 +117,12 @@ public sealed class MultipartUploadTarget : FuzzTarget
         yield return ("filename-star", Encoding.UTF8.GetBytes(
             $"{b}\n{fields}--{b}\r\nContent-Disposition: form-data; name=\"attachment-0\"; filename*=UTF-8''%E5%9B%BE.jpg\r\n\r\nxyz\r\n--{b}--\r\n"));
         yield return ("file-before-fields", Encoding.UTF8.GetBytes($"{b}\n{File(0, "AA.jpg", "abc")}{fields}--{b}--\r\n"));
-        // Both found by this target, kept as seeds so that a regression fails at once (RELIABILITY.md 6, 7).
+        // Found by this target, kept as seeds so that a regression fails at once (RELIABILITY.md 6, 7, 9).
         yield return ("unterminated", Encoding.UTF8.GetBytes($"{b}\n{fields}{File(0, "AA.jpg", "abc")}"));
         yield return ("filename-star-without-value", Encoding.UTF8.GetBytes(
             $"{b}\n{fields}--{b}\r\nContent-Disposition: form-data; name=\"attachment-0\"; filename*\r\n\r\nxyz\r\n--{b}--\r\n"));
+        yield return ("filename-star-utf7", Encoding.UTF8.GetBytes(
+            $"{b}\n{fields}--{b}\r\nContent-Disposition: form-data; name=\"attachment-0\"; filename*=utf-7''a.jpg\r\n\r\nxyz\r\n--{b}--\r\n"));
         yield return ("quoted-boundary", Encoding.UTF8.GetBytes($"\"{b}\"\n{fields}{File(0, "x.bin", new string('A', 300))}--{b}--\r\n"));
     }
 }
