@@ -112,10 +112,26 @@ public sealed class SqliteDatabase : IAsyncDisposable
         connection.Open();
         using var command = connection.CreateCommand();
         var synchronous = _options.Synchronous.Equals("NORMAL", StringComparison.OrdinalIgnoreCase) ? "NORMAL" : "FULL";
-        command.CommandText = "PRAGMA synchronous=" + synchronous + "; PRAGMA busy_timeout=5000;";
+        command.CommandText = "PRAGMA synchronous=" + synchronous + "; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=" +
+            WalAutoCheckpointPages + ";";
         command.ExecuteNonQuery();
         return connection;
     }
+
+    /// <summary>
+    /// The page size of a new file. Each commit writes every page it changed to the WAL whole, and the pages a batch
+    /// changes are mostly scattered leaves of the owner index (one per recipient), so the bytes written, checksummed and
+    /// checkpointed per commit grow with the page size, not with the rows: at W=5 in the benchmark 1 KiB pages with the
+    /// checkpoint below took about 8% less CPU per round trip than SQLite's 4 KiB default. An existing file keeps the
+    /// size it was made with (changing it needs a VACUUM outside WAL mode).
+    /// </summary>
+    private const int PageSize = 1024;
+
+    /// <summary>
+    /// WAL pages before an automatic checkpoint (16 MiB at <see cref="PageSize"/>; SQLite's default is 1,000): a hot page
+    /// rewritten by many commits is copied back to the database once per checkpoint, so fewer checkpoints copy less.
+    /// </summary>
+    private const int WalAutoCheckpointPages = 16_000;
 
     /// <summary>Creates the file, WAL mode and the tables once; returns the file's path.</summary>
     private string CreateSchema()
@@ -126,6 +142,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText =
+            "PRAGMA page_size=" + PageSize + ";" +
             "PRAGMA journal_mode=WAL;" +
             "CREATE TABLE IF NOT EXISTS grain_state (state_name TEXT NOT NULL, grain_id TEXT NOT NULL, " +
             "etag INTEGER NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (state_name, grain_id)) WITHOUT ROWID;" +
