@@ -131,12 +131,21 @@ public sealed partial class UserGrain
     public async Task ConfirmWrittenAsync(long[] seqs)
     {
         var mailbox = await MailboxAsync();
-        foreach (var seq in seqs)
+        // An MMS stays until its ACK/FAIL; notices and ordinary messages are done once written. Removed together, so that
+        // the store's writer commits them in one batch rather than one commit after another.
+        var done = seqs.Where(seq => mailbox.Get(seq) is { Kind: not DeliveryKind.Mms }).ToArray();
+        if (done.Length == 0) return;
+        var removals = Array.ConvertAll(done, seq => store.RemoveAsync(Udn, seq));
+        try
         {
-            // An MMS stays until its ACK/FAIL; notices and ordinary messages are done once written.
-            if (mailbox.Get(seq) is not { Kind: not DeliveryKind.Mms }) continue;
-            await store.RemoveAsync(Udn, seq);
-            mailbox.Remove(seq);
+            await Task.WhenAll(removals);
+        }
+        finally
+        {
+            for (var i = 0; i < done.Length; i++)
+            {
+                if (removals[i].IsCompletedSuccessfully) mailbox.Remove(done[i]);
+            }
         }
     }
 

@@ -113,7 +113,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
             var returnCode = JiveProperties.Get(properties, "ReturnCode");
             try
             {
-                if (!await grains.User(sender).AnswerAsync(id, msgType, returnCode))
+                if (!await (connection.Session?.User ?? grains.User(sender)).AnswerAsync(id, msgType, returnCode))
                     logger.LogInformation("{Udn} answered {MsgType} to unknown message {MessageId}", sender, msgType, id);
             }
             catch (Exception e) when (e is not OperationCanceledException)
