@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Security.Authentication;
 using Microsoft.AspNetCore.Connections;
@@ -40,14 +41,16 @@ public sealed partial class C2sConnection
 
     /// <param name="transportSecured">the transport below is already secure or trusted (XMPP over WebSocket, RFC 7395 §3.8: no STARTTLS)</param>
     /// <param name="overWebSocket">RFC 7395 §3.3.3: no XMPP-level compression over WebSocket</param>
-    public C2sConnection(ConnectionContext context, C2sServices services, bool transportSecured = false, bool overWebSocket = false)
+    /// <param name="transportOutputCompleted">sends FIN once the transport's output is complete, where completing it does not (a socket's pipes)</param>
+    public C2sConnection(IDuplexPipe transport, EndPoint? remoteEndPoint, C2sServices services, bool transportSecured = false,
+        bool overWebSocket = false, Action? transportOutputCompleted = null)
     {
         _overWebSocket = overWebSocket;
         _services = services;
-        _core = new XmppStreamCore(context.Transport, services.Options.MaxStanzaBytes, Namespaces.Client, services.Logger,
-            WriteHeader, time: services.Time);
+        _core = new XmppStreamCore(transport, services.Options.MaxStanzaBytes, Namespaces.Client, services.Logger,
+            WriteHeader, transportOutputCompleted, services.Time);
         Id = services.Connections.NextId();
-        RemoteAddress = (context.RemoteEndPoint as IPEndPoint)?.Address is { } address
+        RemoteAddress = (remoteEndPoint as IPEndPoint)?.Address is { } address
             ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
             : "unknown";
         Domain = services.Domains.Default;

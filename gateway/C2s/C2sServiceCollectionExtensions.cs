@@ -29,6 +29,8 @@ public static class C2sServiceCollectionExtensions
         services.AddSingleton<IIqHandler, RegisterHandler>();
         services.AddHostedService<KeepaliveSweeper>();
         services.AddHostedService<C2sShutdown>();
+        // After the silo or the cluster client (registered before this): no login is accepted before grains can answer it.
+        services.AddHostedService<C2sListener>();
         return services;
     }
 }

@@ -9,7 +9,10 @@ using Mmss.Gateway.Configuration;
 
 namespace Mmss.Gateway.Hosting;
 
-/// <summary>Kestrel hosts every listener: XMPP with STARTTLS, XMPP over direct TLS, HTTP, and optionally HTTPS.</summary>
+/// <summary>
+/// Kestrel's listeners: HTTP, optionally HTTPS, and server-to-server XMPP. The client XMPP listeners are
+/// <see cref="C2sListener"/>'s; their options are checked here too, so that a bad value stops the start before anything binds.
+/// </summary>
 public static class ListenerConfiguration
 {
     public static void ConfigureMmssListeners(this KestrelServerOptions kestrel, IConfiguration configuration)
@@ -18,9 +21,6 @@ public static class ListenerConfiguration
         var http = configuration.GetSection(HttpOptions.Section).Get<HttpOptions>() ?? new HttpOptions();
         Validate(c2s);
         Validate(http);
-        var c2sAddress = IPAddress.Parse(c2s.BindAddress);
-        kestrel.Listen(c2sAddress, c2s.Port, listen => listen.Run(connection => Serve(listen, connection, directTls: false)));
-        kestrel.Listen(c2sAddress, c2s.TlsPort, listen => listen.Run(connection => Serve(listen, connection, directTls: true)));
         kestrel.Listen(IPAddress.Parse(http.BindAddress), http.Port);
         kestrel.ConfigureMmssS2sListener(configuration);
         // The console and its WebSocket over TLS, with the XMPP certificate (resolved at the first handshake, once the host is built).
@@ -32,9 +32,6 @@ public static class ListenerConfiguration
             }));
         }
     }
-
-    private static Task Serve(ListenOptions listen, ConnectionContext connection, bool directTls) =>
-        new C2sConnection(connection, listen.ApplicationServices.GetRequiredService<C2sServices>()).RunAsync(directTls);
 
     private static void Validate(object options)
     {

@@ -4,8 +4,9 @@ using System.Net.Sockets;
 namespace Mmss.Gateway.Streams;
 
 /// <summary>
-/// An outgoing socket as the pair of pipes <see cref="XmppStreamCore"/> works on, the shape Kestrel gives incoming ones,
-/// so that one stream core serves both directions.
+/// A socket as the pair of pipes <see cref="XmppStreamCore"/> works on: outgoing server-to-server streams and the client
+/// listener's connections (<see cref="C2s.C2sListener"/>). Reads and writes run on the caller's own continuations, with
+/// no loop of their own between the socket and the stream.
 /// </summary>
 public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
 {
@@ -25,6 +26,9 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
     public PipeReader Input { get; }
 
     public PipeWriter Output { get; }
+
+    /// <summary>The socket as a stream, for TLS to run on directly once nothing is buffered in <see cref="Input"/>.</summary>
+    public Stream Stream => _stream;
 
     /// <summary>Connects to host:port within the timeout; TCP_NODELAY because stanzas are small and acknowledged one run at a time.</summary>
     public static async Task<SocketDuplexPipe> ConnectAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
@@ -63,9 +67,19 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Input.CompleteAsync();
-        await Output.CompleteAsync();
-        await _stream.DisposeAsync();
-        _socket.Dispose();
+        try
+        {
+            await Input.CompleteAsync();
+            // Flushes what is still buffered, which fails on a connection the peer reset: the socket is closed all the same.
+            await Output.CompleteAsync();
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+        finally
+        {
+            await _stream.DisposeAsync();
+            _socket.Dispose();
+        }
     }
 }

@@ -36,7 +36,7 @@ public sealed partial class XmppStreamCore
         await _writeLock.WaitAsync();
         try
         {
-            var tls = new SslStream(new DuplexPipeStream(_transport), leaveInnerStreamOpen: false);
+            var tls = new SslStream(TlsTransport(), leaveInnerStreamOpen: false);
             try
             {
                 await authenticate(tls);
@@ -58,6 +58,22 @@ public sealed partial class XmppStreamCore
         {
             _writeLock.Release();
         }
+    }
+
+    /// <summary>
+    /// What TLS runs over: the socket itself when the transport is one and nothing read waits in its pipe (direct TLS,
+    /// or STARTTLS once the cleartext after &lt;starttls/&gt; was discarded), which saves a layer of pipes and a copy per
+    /// record; otherwise the transport's pipes as a stream (Kestrel's, WebSocket's, or bytes already buffered).
+    /// </summary>
+    private Stream TlsTransport()
+    {
+        if (_transport is SocketDuplexPipe socket && _input == _transport.Input)
+        {
+            if (!_input.TryRead(out var pending)) return socket.Stream;
+            _input.AdvanceTo(pending.Buffer.Start);
+            if (pending.Buffer.IsEmpty && !pending.IsCompleted) return socket.Stream;
+        }
+        return new DuplexPipeStream(_transport);
     }
 
     /// <summary>RFC 6120 §4.3.3: after TLS (and SASL) both sides start a new stream.</summary>

@@ -40,13 +40,9 @@ public static class XmppWebSocketEndpoint
         });
         log.LogDebug("WebSocket connection {ConnectionId} from {Address} accepted ({Reason})", context.Connection.Id, context.Connection.RemoteIpAddress, reason);
         var bridge = new XmppWebSocketBridge(socket, services.Options.MaxStanzaBytes, services.Domains.Default, context.Connection.Id, log);
-        var connectionContext = new DefaultConnectionContext(context.Connection.Id, bridge.Transport, bridge.Transport)
-        {
-            RemoteEndPoint = context.Connection.RemoteIpAddress is { } remote ? new IPEndPoint(remote, context.Connection.RemotePort) : null,
-            LocalEndPoint = context.Connection.LocalIpAddress is { } local ? new IPEndPoint(local, context.Connection.LocalPort) : null,
-        };
+        var remote = context.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, context.Connection.RemotePort) : null;
         // RFC 7395 §3.8: no STARTTLS over WebSocket; the transport is wss://, loopback, or plaintext the operator allowed.
-        var connection = new C2sConnection(connectionContext, services, transportSecured: true, overWebSocket: true);
+        var connection = new C2sConnection(bridge.Transport, remote, services, transportSecured: true, overWebSocket: true);
         await bridge.RunAsync(connection.RunAsync(directTls: false), context.RequestAborted);
     }
 
