@@ -63,6 +63,7 @@ public sealed class C2sListener(C2sServices services, IOptions<C2sOptions> optio
     private async Task AcceptLoopAsync(Socket listener, bool directTls)
     {
         await Task.Yield();
+        var lastWarning = long.MinValue / 2;
         while (true)
         {
             Socket socket;
@@ -80,8 +81,14 @@ public sealed class C2sListener(C2sServices services, IOptions<C2sOptions> optio
             }
             catch (SocketException e)
             {
-                // Out of descriptors, say: the connection waits in the backlog; trying again at once would spin.
-                logger.LogWarning("Accepting a client connection on {EndPoint} failed: {Reason}", listener.LocalEndPoint, e.Message);
+                // Out of descriptors, say: the connection waits in the backlog; trying again at once would spin, and a
+                // warning every try would flood the log while the condition lasts.
+                var now = Environment.TickCount64;
+                if (now - lastWarning >= 10_000)
+                {
+                    logger.LogWarning("Accepting a client connection on {EndPoint} failed: {Reason}", listener.LocalEndPoint, e.Message);
+                    lastWarning = now;
+                }
                 await Task.Delay(100);
                 continue;
             }

@@ -10,25 +10,40 @@ namespace Mmss.Gateway.Streams;
 /// </summary>
 public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
 {
+    // Zero-byte reads: an idle link holds no read buffer until bytes arrive.
+    private static readonly StreamPipeReaderOptions ReaderOptions = new(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true,
+        useZeroByteReads: true);
+    private static readonly StreamPipeWriterOptions WriterOptions = new(leaveOpen: true);
+
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
+    private PipeReader? _input;
+    private PipeWriter? _output;
 
     public SocketDuplexPipe(Socket socket)
     {
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: false);
-        // Zero-byte reads: an idle link holds no read buffer until bytes arrive.
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true,
-            useZeroByteReads: true));
-        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
     }
 
-    public PipeReader Input { get; }
+    public PipeReader Input => _input ??= PipeReader.Create(_stream, ReaderOptions);
 
-    public PipeWriter Output { get; }
+    public PipeWriter Output => _output ??= PipeWriter.Create(_stream, WriterOptions);
 
     /// <summary>The socket as a stream, for TLS to run on directly once nothing is buffered in <see cref="Input"/>.</summary>
     public Stream Stream => _stream;
+
+    /// <summary>
+    /// Gives back the pipes once TLS runs over <see cref="Stream"/>: on an idle connection they would keep their pooled
+    /// segments and a token source for nothing (about half a kilobyte). Used again (to close), new ones are made.
+    /// </summary>
+    public void ReleasePipes()
+    {
+        _input?.Complete();
+        _input = null;
+        _output?.Complete();
+        _output = null;
+    }
 
     /// <summary>Connects to host:port within the timeout; TCP_NODELAY because stanzas are small and acknowledged one run at a time.</summary>
     public static async Task<SocketDuplexPipe> ConnectAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
@@ -69,9 +84,9 @@ public sealed class SocketDuplexPipe : IDuplexPipe, IAsyncDisposable
     {
         try
         {
-            await Input.CompleteAsync();
+            if (_input is not null) await _input.CompleteAsync();
             // Flushes what is still buffered, which fails on a connection the peer reset: the socket is closed all the same.
-            await Output.CompleteAsync();
+            if (_output is not null) await _output.CompleteAsync();
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
