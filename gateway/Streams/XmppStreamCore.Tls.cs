@@ -36,8 +36,8 @@ public sealed partial class XmppStreamCore
         await _writeLock.WaitAsync();
         try
         {
-            var overSocket = TlsOverSocket(out var socket);
-            var tls = new SslStream(overSocket ? socket!.Stream : new DuplexPipeStream(_transport), leaveInnerStreamOpen: false);
+            var socket = SocketForTls();
+            var tls = new SslStream(socket?.Stream ?? new DuplexPipeStream(_transport), leaveInnerStreamOpen: false);
             try
             {
                 await authenticate(tls);
@@ -48,7 +48,7 @@ public sealed partial class XmppStreamCore
                 throw;
             }
             _tls = tls;
-            if (overSocket) socket!.ReleasePipes();
+            socket?.ReleasePipes();
             OpenSslIdleBuffers.TryRelease(tls, _log);
             // Zero-byte reads: an idle stream holds no read buffer, neither here nor in SslStream, until bytes arrive.
             _input = PipeReader.Create(tls, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true,
@@ -63,17 +63,17 @@ public sealed partial class XmppStreamCore
     }
 
     /// <summary>
-    /// Whether TLS runs over the socket itself: when the transport is one and nothing read waits in its pipe (direct TLS,
+    /// The socket TLS runs over directly, if any: when the transport is one and nothing read waits in its pipe (direct TLS,
     /// or STARTTLS once the cleartext after &lt;starttls/&gt; was discarded). That saves a layer of pipes and a copy per
-    /// record; otherwise TLS runs over the transport's pipes as a stream (Kestrel's, WebSocket's, or bytes already buffered).
+    /// record; otherwise (null) TLS runs over the transport's pipes as a stream (Kestrel's, WebSocket's, or bytes already
+    /// buffered).
     /// </summary>
-    private bool TlsOverSocket(out SocketDuplexPipe? socket)
+    private SocketDuplexPipe? SocketForTls()
     {
-        socket = _transport as SocketDuplexPipe;
-        if (socket is null || _input != _transport.Input) return false;
-        if (!_input.TryRead(out var pending)) return true;
+        if (_transport is not SocketDuplexPipe socket || _input != _transport.Input) return null;
+        if (!_input.TryRead(out var pending)) return socket;
         _input.AdvanceTo(pending.Buffer.Start);
-        return pending.Buffer.IsEmpty && !pending.IsCompleted;
+        return pending.Buffer.IsEmpty && !pending.IsCompleted ? socket : null;
     }
 
     /// <summary>RFC 6120 §4.3.3: after TLS (and SASL) both sides start a new stream.</summary>
