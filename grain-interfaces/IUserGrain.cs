@@ -43,9 +43,11 @@ public interface IUserGrain : IGrainWithStringKey, IUserPresence
 
     /// <summary>
     /// The gateway wrote these to the session (and, with XEP-0198, the terminal acknowledged them). One-way: the gateway
-    /// waits for nothing, and a confirmation lost with a silo leaves the items stored, to be written again.
+    /// waits for nothing, and a confirmation lost with a silo leaves the items stored, to be written again. Interleaves:
+    /// a notice's <see cref="NotifyAsync"/> waits for it.
     /// </summary>
     [Orleans.Concurrency.OneWay]
+    [Orleans.Concurrency.AlwaysInterleave]
     Task ConfirmWrittenAsync(long[] seqs);
 
     /// <summary>
@@ -64,7 +66,8 @@ public interface IUserGrain : IGrainWithStringKey, IUserPresence
 
     /// <summary>
     /// An ACK/FAIL for this user as originator, from a message grain or from the recipient's user grain. Interleaves:
-    /// two users answering each other's MMS at the same moment would otherwise each wait for the other.
+    /// two users answering each other's MMS at the same moment would otherwise each wait for the other. Completes once the
+    /// notice is written to a live session or stored.
     /// </summary>
     [Orleans.Concurrency.AlwaysInterleave]
     Task NotifyAsync(string messageId, string from, IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt);

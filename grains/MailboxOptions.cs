@@ -26,6 +26,14 @@ public sealed class MailboxOptions
     [Range(1, 24 * 3600)]
     public int EmergencyRedeliverAfterSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// How long a notice (the ACK/FAIL an originator gets) written to a live session waits for the gateway's confirmation
+    /// that it was written (with XEP-0198, acknowledged) before it is stored. Confirmed in time, it is never stored; 0
+    /// stores every notice before writing it.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int NoticeConfirmWaitMilliseconds { get; set; } = 250;
+
     /// <summary>How often the store is searched for expired entries.</summary>
     [Range(1, 3600)]
     public int ExpirySweepSeconds { get; set; } = 60;

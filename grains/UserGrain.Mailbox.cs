@@ -194,13 +194,6 @@ public sealed partial class UserGrain
         AnswerRoute.ToOriginatorAsync(GrainFactory, peers, mms.From, mms.MessageId, Udn, msgType, returnCode, mms.Group,
             time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
 
-    public Task NotifyAsync(string messageId, string from, IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt) =>
-        AppendAsync(new MailboxEntry(0, DeliveryKind.Notice, messageId, from, "chat", null, properties, expiresAt, Answered: false));
-
-    public Task ReceiveAnswerAsync(string messageId, string msgType, string? returnCode) =>
-        NotifyAsync(messageId, MmsRules.NoticeSender(msgType), MmsRules.NoticeProperties(msgType, returnCode),
-            time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
-
     public async Task<bool> DeliverPlainAsync(PlainMessage message)
     {
         if (state.State.Credentials is null) return false;

@@ -66,6 +66,7 @@ public sealed partial class UserGrain
             EnsureRedeliveryTimer(entry.Emergency);
             RaiseDelivered(entry, live);
         }
+        backlog.AddRange(UnstoredWaiting());
         return backlog.ToArray();
     }
 
@@ -130,6 +131,8 @@ public sealed partial class UserGrain
 
     public async Task ConfirmWrittenAsync(long[] seqs)
     {
+        seqs = ConfirmUnstored(seqs);
+        if (seqs.Length == 0) return;
         var mailbox = await MailboxAsync();
         // An MMS stays until its ACK/FAIL; notices and ordinary messages are done once written. Removed together, so that
         // the store's writer commits them in one batch rather than one commit after another.

@@ -85,6 +85,8 @@ public abstract class ClusterFixture : IAsyncLifetime
         }
     }
 
+    public const int NoticeConfirmWaitMilliseconds = 2000;
+
     private void Configure(ISiloBuilder silo)
     {
         AddStorage(silo);
@@ -97,6 +99,9 @@ public abstract class ClusterFixture : IAsyncLifetime
             o.GroupAggregationSeconds = 4;
             o.EmergencyRedeliverAfterSeconds = 1;
             o.EmergencyGroupAggregationSeconds = 1;
+            // Long enough for a test's observer to confirm a notice however busy the machine; a notice nobody confirms
+            // delays its sender's caller by this much.
+            o.NoticeConfirmWaitMilliseconds = NoticeConfirmWaitMilliseconds;
         });
         // Peer domains for the relay's tests; registered first, so the configuration's (empty) table is not used.
         silo.Services.AddSingleton(new PeerTable(PeerLink_Tests.Peers));

@@ -91,8 +91,9 @@ public class Metrics_Tests(MetricsServerFixture fixture) : IClassFixture<Metrics
         // The two sessions open now, both over TLS.
         Assert.Equal(2, after.Value("mmss_gateway_connections_active", ("listener", "c2s"), ("tls", "true")));
         Assert.Equal(0, after.Value("mmss_gateway_connections_active", ("listener", "c2s"), ("tls", "false")));
-        // Group commits of the SQLite writer, and the meters of Orleans and of the runtime.
-        Assert.True(after.Value("mmss_storage_commit_batch_sum", ("store", "sqlite")) - before.Value("mmss_storage_commit_batch_sum", ("store", "sqlite")) >= 3 * 4);
+        // Group commits of the SQLite writer (per round trip at least the MMS's row and its answer; the sender's notice
+        // too if its confirmation was slow), and the meters of Orleans and of the runtime.
+        Assert.True(after.Value("mmss_storage_commit_batch_sum", ("store", "sqlite")) - before.Value("mmss_storage_commit_batch_sum", ("store", "sqlite")) >= 3 * 2);
         Assert.True(after.Value("mmss_storage_commit_duration_seconds_count", ("store", "sqlite")) > before.Value("mmss_storage_commit_duration_seconds_count", ("store", "sqlite")));
         Assert.True(after.Has("mmss_mailbox_depth_bucket"));
         Assert.True(after.Has("orleans_"), "no Orleans meter");
