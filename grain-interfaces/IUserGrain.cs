@@ -61,7 +61,10 @@ public interface IUserGrain : IGrainWithStringKey, IUserPresence
     Task<MmsAcceptance> AcceptMmsAsync(string sender, MmsSubmission submission, DateTimeOffset expiresAt,
         IReadOnlyList<KeyValuePair<string, string>>? addedProperties = null);
 
-    /// <summary>This user answered an MMS with ACK/FAIL; false when no MMS with that id was delivered to it.</summary>
+    /// <summary>
+    /// This user answered an MMS with ACK/FAIL; false when no MMS with that id was delivered to it. Completes once the
+    /// answer is recorded: relaying it to the originator is this grain's from then on.
+    /// </summary>
     Task<bool> AnswerAsync(string messageId, string msgType, string? returnCode);
 
     /// <summary>

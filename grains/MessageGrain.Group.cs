@@ -161,13 +161,17 @@ public sealed partial class MessageGrain
             }
             logger.LogInformation("Group MMS {MessageId} from {Sender}: {Answered}/{Members} answered{Window}; sender gets {MsgType}/{ReturnCode}",
                 MessageId, Sender, outcomes.Count, _members!.Count, windowClosed ? " when the window closed" : "", msgType, returnCode);
-            await NotifySenderAsync(msgType, returnCode);
+            // Taken before the sender is notified: members answering meanwhile (the notices take a while) are not in this
+            // report, and the final one owed for them is sent below.
+            var answered = outcomes.Count;
             var delivered = outcomes.Values.Count(o => o.MsgType == MmsRules.AckType);
+            var settled = answered == _members.Count;
+            var report = state.State.ReportRequested ? Report() : null;
+            await NotifySenderAsync(msgType, returnCode);
             events.GroupResult(Sender, MessageId, state.State.Group!, msgType, returnCode,
-                delivered, outcomes.Count - delivered, _members.Count - outcomes.Count, windowClosed);
+                delivered, answered - delivered, _members.Count - answered, windowClosed);
             MmssMetrics.GroupResult(msgType, returnCode);
-            var settled = outcomes.Count == _members.Count;
-            if (state.State.ReportRequested) await NotifySenderAsync(state.State.Group!, Report());
+            if (report is not null) await NotifySenderAsync(state.State.Group!, report);
             state.State.Aggregated = true;
             state.State.AnswerMsgType = msgType;
             state.State.AnswerReturnCode = returnCode;
@@ -178,7 +182,8 @@ public sealed partial class MessageGrain
         {
             _stateGate.Release();
         }
-        if (state.State.FinalReportSent || !state.State.ReportRequested) await DropOutcomesIfSettledAsync();
+        if (state.State.ReportRequested && !state.State.FinalReportSent && _outcomes!.Count == _members!.Count) await FinalReportIfOwedAsync();
+        else if (state.State.FinalReportSent || !state.State.ReportRequested) await DropOutcomesIfSettledAsync();
     }
 
     private async Task FinalReportIfOwedAsync()

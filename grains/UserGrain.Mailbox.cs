@@ -81,6 +81,27 @@ public sealed partial class UserGrain
         _relayed[mms.Seq] = (msgType, returnCode);
     }
 
+    /// <summary>
+    /// Relays a recorded answer without holding up the answering terminal: the originator's grain completes only once its
+    /// notice is written or stored, which can take <see cref="MailboxOptions.NoticeConfirmWaitMilliseconds"/> (a slow link,
+    /// a terminal slow to acknowledge, an MMS to oneself whose answer waits behind itself). Recorded first, the answer is
+    /// this grain's to relay from here: a failure arms <see cref="RelayAgainAsync"/>, an activation lost in between
+    /// leaves it to the next one (<see cref="LoadMailboxAsync"/>).
+    /// </summary>
+    private void RelayAnswerBehind(MailboxEntry mms, string msgType, string? returnCode) => _ = RelayAnswerLoggedAsync(mms, msgType, returnCode);
+
+    private async Task RelayAnswerLoggedAsync(MailboxEntry mms, string msgType, string? returnCode)
+    {
+        try
+        {
+            await RelayAnswerAsync(mms, msgType, returnCode);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("{Udn}: answer {MsgType} to {MessageId} not relayed yet, retrying: {Reason}", Udn, msgType, mms.MessageId, e.Message);
+        }
+    }
+
     private IGrainTimer? _relayAgain;
 
     private static readonly TimeSpan RelayAgainPeriod = TimeSpan.FromSeconds(5);
@@ -159,10 +180,10 @@ public sealed partial class UserGrain
         if (mailbox.FindMmsToAnswer(messageId) is not { } entry) return false;
         if (entry.Answered && entry.AnswerMsgType == msgType && entry.AnswerReturnCode == returnCode)
         {
-            // The same answer again: the terminal's first crossed a redelivery, or the gateway retries one whose relay
-            // failed (the originator's silo died). Relayed unless this activation already did; the message grain counts
-            // a member's answer once anyway.
-            if (!entry.Direct || _relayed.GetValueOrDefault(entry.Seq) != (msgType, returnCode)) await RelayAnswerAsync(entry, msgType, returnCode);
+            // The same answer again: the terminal's first crossed a redelivery, or the gateway retries one it could not
+            // see recorded. Relayed unless this activation already did; the message grain counts a member's answer once
+            // anyway.
+            if (!entry.Direct || _relayed.GetValueOrDefault(entry.Seq) != (msgType, returnCode)) RelayAnswerBehind(entry, msgType, returnCode);
             return true;
         }
         // Recorded before it is relayed, so the MMS is never written to the terminal again once answered; an activation
@@ -180,7 +201,7 @@ public sealed partial class UserGrain
         MmssMetrics.Answered(msgType, returnCode);
         // An MMS's expiry is set at its storing (the TTL after it), which tells when it was stored.
         if (!entry.Answered) MmssMetrics.AnsweredAfter(answered.AnsweredAt!.Value - entry.ExpiresAt.AddSeconds(-options.Value.TtlSeconds));
-        await RelayAnswerAsync(answered, msgType, returnCode);
+        RelayAnswerBehind(answered, msgType, returnCode);
         return true;
     }
 

@@ -62,7 +62,17 @@ public sealed partial class UserGrain
     private async Task StoreUnconfirmedAsync(UnstoredNotice notice)
     {
         var mailbox = await MailboxAsync();
-        var seq = await store.AppendAsync(Udn, notice.Entry with { Seq = 0 });
+        long seq;
+        try
+        {
+            seq = await store.AppendAsync(Udn, notice.Entry with { Seq = 0 });
+        }
+        catch
+        {
+            // The caller's relay fails and is tried again with a notice of its own; this one is owed no more.
+            _unstored.Remove(notice.Entry.Seq);
+            throw;
+        }
         if (notice.Written.Task.IsCompleted)
         {
             // Confirmed while it was being stored.
@@ -84,7 +94,11 @@ public sealed partial class UserGrain
         var rows = new List<long>(seqs.Length);
         foreach (var seq in seqs)
         {
-            if (seq > 0) rows.Add(seq);
+            if (seq > 0)
+            {
+                rows.Add(seq);
+                ForgetStoredUnder(seq);
+            }
             else if (_unstored.Remove(seq, out var notice))
             {
                 notice.Written.TrySetResult();
@@ -92,6 +106,17 @@ public sealed partial class UserGrain
             }
         }
         return rows.ToArray();
+    }
+
+    /// <summary>A notice stored after the wait and confirmed under its stored number: its first number settles nothing more.</summary>
+    private void ForgetStoredUnder(long storedSeq)
+    {
+        foreach (var (seq, notice) in _unstored)
+        {
+            if (notice.StoredSeq != storedSeq) continue;
+            _unstored.Remove(seq);
+            return;
+        }
     }
 
     /// <summary>The notices written to a session but neither confirmed nor stored: a new session gets them too.</summary>
