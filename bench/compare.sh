@@ -95,7 +95,8 @@ fi
 dotnet build Mmss.Orleans.sln -c Release --nologo -v quiet >/dev/null
 bench() { dotnet bench/Mmss.Bench/bin/Release/net10.0/Mmss.Bench.dll "$@"; }
 wait_port() { # port [host]
-  for _ in $(seq 1 300); do (exec 3<>/dev/tcp/"${2:-127.0.0.1}"/"$1") 2>/dev/null && return 0; sleep 0.2; done
+  # 5 min: a server seeding 19,000 users (SCRAM derivations) before it listens takes about a minute here.
+  for _ in $(seq 1 1500); do (exec 3<>/dev/tcp/"${2:-127.0.0.1}"/"$1") 2>/dev/null && return 0; sleep 0.2; done
   echo "port $1 never opened" >&2; return 1
 }
 
