@@ -16,7 +16,11 @@ public sealed partial class UserGrain
     /// <summary>Notices written but not (yet) stored, by the negative sequence number their delivery carries.</summary>
     private readonly Dictionary<long, UnstoredNotice> _unstored = [];
 
-    private long _lastUnstoredSeq;
+    /// <summary>
+    /// Counts down from the activation's start time in ticks rather than from 0, so that a confirmation of a notice from an
+    /// earlier activation (a gateway still holding it across a silo's restart) cannot settle a new notice by number.
+    /// </summary>
+    private long _lastUnstoredSeq = -time.GetUtcNow().UtcTicks;
 
     private sealed class UnstoredNotice(MailboxEntry entry)
     {

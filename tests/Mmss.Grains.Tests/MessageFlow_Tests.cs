@@ -1,5 +1,6 @@
 using System.Text;
 using Mmss.GrainInterfaces;
+using Orleans.Core.Internal;
 
 namespace Mmss.Grains.Tests;
 
@@ -207,6 +208,29 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
         await sender.ConfirmWrittenAsync([again.Seq]);
         Assert.True(await answering);
         Assert.Empty(await fixture.Mailbox.LoadAsync("a15"));
+    }
+
+    [Fact]
+    public async Task A_new_activation_never_writes_a_notice_under_a_number_an_earlier_one_wrote()
+    {
+        await ProvisionAsync("a16", "b16");
+        var (observer, reference) = await GatewayAsync();
+        var sender = Grains.GetGrain<IUserGrain>("a16");
+        var seqs = new List<long>();
+        for (var round = 0; round < 2; round++)
+        {
+            await sender.AttachSessionAsync(new SessionHandle("test-gateway", $"s-a16-{round}", reference));
+            Assert.True((await SubmitAsync(Mms($"m16-{round}", "a16", "b16"))).Accepted);
+            var answering = Grains.GetGrain<IUserGrain>("b16").AnswerAsync($"m16-{round}", "2", "1");
+            var written = await observer.NextAsync($"s-a16-{round}");
+            Assert.True(written.Seq < 0, "a notice to a live session is written before it is stored");
+            seqs.Add(written.Seq);
+            await sender.ConfirmWrittenAsync([written.Seq]);
+            Assert.True(await answering);
+            // A gateway may still hold a number across a silo's restart; the next activation must not reuse it.
+            await sender.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        }
+        Assert.NotEqual(seqs[0], seqs[1]);
     }
 
     [Fact]
