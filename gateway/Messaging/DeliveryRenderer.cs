@@ -103,7 +103,27 @@ public static class DeliveryRenderer
     /// <summary>The stanza's children as UTF-8 XML, carried through grains unchanged.</summary>
     public static byte[] Payload(XmlElement message)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
+        // One buffer per thread for the writing, so that the only allocation is the stored array itself; writing never
+        // yields. A buffer grown past a few pages by an unusual stanza is not kept.
+        var buffer = t_payloadBuffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        try
+        {
+            WritePayload(buffer, message);
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            if (buffer.Capacity > MaxKeptPayloadBuffer) t_payloadBuffer = null;
+        }
+    }
+
+    private const int MaxKeptPayloadBuffer = 16 * 1024;
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_payloadBuffer;
+
+    private static void WritePayload(ArrayBufferWriter<byte> buffer, XmlElement message)
+    {
         foreach (var node in message.Nodes)
         {
             // Relative to the stanza's own namespace (jabber:client, or jabber:server from a peer): stored payloads are
@@ -111,6 +131,5 @@ public static class DeliveryRenderer
             if (node is XmlElement child) XmlWriter.Write(buffer, child, message.Namespace);
             else if (!string.IsNullOrWhiteSpace((string)node)) XmlWriter.WriteEscaped(buffer, (string)node, escapeQuotes: false);
         }
-        return buffer.WrittenSpan.ToArray();
     }
 }

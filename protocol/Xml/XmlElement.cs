@@ -27,7 +27,8 @@ public sealed class XmlElement
     /// <summary>Elements and strings, in document order.</summary>
     public IReadOnlyList<object> Nodes => (IReadOnlyList<object>?)_children ?? [];
 
-    public IEnumerable<XmlElement> Elements => Nodes.OfType<XmlElement>();
+    /// <summary>The child elements, in document order; enumerated without allocating.</summary>
+    public ChildElements Elements => new(_children);
 
     public bool HasChildren => _children is { Count: > 0 };
 
@@ -83,6 +84,9 @@ public sealed class XmlElement
         if (value is not null) _attributes.Add(new XmlAttribute(name, value));
         return this;
     }
+
+    /// <summary>Sizes the attribute list for what the parser is about to add: most elements have one or two.</summary>
+    internal void ReserveParsedAttributes(int count) => _attributes ??= new List<XmlAttribute>(count);
 
     internal void AddParsedAttribute(XmlAttribute attribute)
     {
