@@ -14,6 +14,7 @@ using Mmss.Silo.Diagnostics;
 // Embedded mode (default): one process hosts the Orleans silo and the gateway; nothing else is needed.
 // Cluster mode (Mmss:Cluster:ConnectionString set): this process is a stateless gateway, an Orleans client of the silos
 // it finds in the PostgreSQL clustering table.
+NativeHeap.LimitArenas();
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var dataDirectory = Path.GetFullPath(builder.Configuration.GetSection(MmssOptions.Section).Get<MmssOptions>()?.DataDir ?? "data");
 Directory.CreateDirectory(dataDirectory);

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using Microsoft.AspNetCore.Connections;
 using Mmss.Gateway.C2s;
+using Mmss.Gateway.Hosting;
 using Mmss.Protocol.Xml;
 using Mmss.Protocol.Xmpp;
 
@@ -50,6 +51,7 @@ public sealed partial class XmppStreamCore
             _tls = tls;
             socket?.ReleasePipes();
             OpenSslIdleBuffers.TryRelease(tls, _log);
+            NativeHeap.TrimSoon(_log);
             // Zero-byte reads: an idle stream holds no read buffer, neither here nor in SslStream, until bytes arrive.
             _input = PipeReader.Create(tls, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true,
                 useZeroByteReads: true));
