@@ -46,7 +46,7 @@ public sealed class AttachmentAccessCheck(IOptions<AttachmentOptions> options, C
     /// <summary>This gateway's own connections: no grain call when the terminal's stream and its HTTP request meet here.</summary>
     private bool HasLocalSession(IReadOnlyCollection<string> allowed, string address)
     {
-        foreach (var connection in connections.Snapshot())
+        foreach (var connection in connections.All())
         {
             if (connection.IsBound && connection.Udn is { } session && allowed.Contains(session) &&
                 Normalize(IPAddress.TryParse(connection.RemoteAddress, out var ip) ? ip : null) == address)

@@ -20,7 +20,7 @@ public sealed class C2sShutdown(ConnectionTracker connections, Hosting.GatewayRe
             logger.LogInformation("Stopping: not ready any more; closing client streams in {Seconds} s", delay);
             await Task.Delay(TimeSpan.FromSeconds(delay), cancellationToken);
         }
-        var open = connections.Snapshot().ToArray();
+        var open = connections.All().ToArray();
         logger.LogInformation("Shutting down: closing {Count} client streams", open.Length);
         try
         {

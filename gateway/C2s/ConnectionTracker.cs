@@ -16,5 +16,13 @@ public sealed class ConnectionTracker
 
     public void Remove(C2sConnection connection) => _connections.TryRemove(connection.Id, out _);
 
-    public ICollection<C2sConnection> Snapshot() => _connections.Values;
+    /// <summary>
+    /// The open connections, enumerated live: neither a copy nor the dictionary's locks (its <c>Values</c> would take
+    /// every lock and copy 19,000 references onto the large-object heap at each keepalive sweep). A connection opened or
+    /// closed meanwhile may or may not be seen.
+    /// </summary>
+    public IEnumerable<C2sConnection> All()
+    {
+        foreach (var (_, connection) in _connections) yield return connection;
+    }
 }

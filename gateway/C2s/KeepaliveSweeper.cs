@@ -39,7 +39,7 @@ public sealed class KeepaliveSweeper(ConnectionTracker connections, SessionRegis
     {
         var now = time.GetTimestamp();
         var frequency = (double)time.TimestampFrequency;
-        foreach (var connection in connections.Snapshot())
+        foreach (var connection in connections.All())
         {
             if (!connection.IsBound)
             {

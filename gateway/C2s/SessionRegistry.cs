@@ -31,12 +31,22 @@ public sealed class SessionRegistry
         if (session.StreamManagement is { } sm) _byResumptionId.TryRemove(new KeyValuePair<string, C2sSession>(sm.Id, session));
     }
 
-    public ICollection<C2sSession> All() => _bySessionId.Values;
+    /// <summary>The sessions, enumerated live (no copy, no locks; see <see cref="ConnectionTracker.All"/>).</summary>
+    public IEnumerable<C2sSession> All()
+    {
+        foreach (var (_, session) in _bySessionId) yield return session;
+    }
 
     public C2sSession? FindBySessionId(string sessionId) => _bySessionId.GetValueOrDefault(sessionId);
 
     public C2sSession? FindResumable(string resumptionId) => _byResumptionId.GetValueOrDefault(resumptionId);
 
     /// <summary>Sessions waiting for their terminal to resume them.</summary>
-    public IEnumerable<C2sSession> Detached() => _byResumptionId.Values.Where(s => s.Connection is null);
+    public IEnumerable<C2sSession> Detached()
+    {
+        foreach (var (_, session) in _byResumptionId)
+        {
+            if (session.Connection is null) yield return session;
+        }
+    }
 }
