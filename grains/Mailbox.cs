@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Mmss.GrainInterfaces;
 
 namespace Mmss.Grains;
@@ -13,7 +14,19 @@ public sealed class Mailbox
     private readonly Dictionary<long, MailboxEntry> _bySeq = [];
     private readonly SortedSet<long> _waiting = [];
     private readonly SortedSet<long> _waitingEmergency = [];
-    private readonly Dictionary<string, List<long>> _mmsByMessageId = new(StringComparer.Ordinal);
+    // Answered MMS stay for a day, so this index holds one id per MMS a user received that day: one sequence number
+    // inline, a list only for the rare id two senders both used (a List and its array per id were ~90 bytes per MMS
+    // kept alive long enough for the GC to promote, at every round trip).
+    private readonly Dictionary<string, SeqsOfId> _mmsByMessageId = new(StringComparer.Ordinal);
+
+    /// <summary>The sequence numbers of the MMS stored under one id, oldest first.</summary>
+    private struct SeqsOfId
+    {
+        public long First;
+        public List<long>? Later;
+
+        public readonly long Newest => Later is { Count: > 0 } later ? later[^1] : First;
+    }
 
     public Mailbox(IEnumerable<MailboxEntry> entries)
     {
@@ -41,8 +54,9 @@ public sealed class Mailbox
         _bySeq[entry.Seq] = entry;
         if (!entry.Answered) WaitingSet(entry).Add(entry.Seq);
         if (entry.Kind != DeliveryKind.Mms) return;
-        if (!_mmsByMessageId.TryGetValue(entry.MessageId, out var seqs)) _mmsByMessageId[entry.MessageId] = seqs = [];
-        seqs.Add(entry.Seq);
+        ref var seqs = ref CollectionsMarshal.GetValueRefOrAddDefault(_mmsByMessageId, entry.MessageId, out var known);
+        if (!known) seqs.First = entry.Seq;
+        else (seqs.Later ??= []).Add(entry.Seq);
     }
 
     public MailboxEntry? Get(long seq) => _bySeq.GetValueOrDefault(seq);
@@ -60,16 +74,28 @@ public sealed class Mailbox
         if (!_bySeq.Remove(seq, out var entry)) return;
         WaitingSet(entry).Remove(seq);
         if (entry.Kind != DeliveryKind.Mms) return;
-        var seqs = _mmsByMessageId[entry.MessageId];
-        seqs.Remove(seq);
-        if (seqs.Count == 0) _mmsByMessageId.Remove(entry.MessageId);
+        ref var seqs = ref CollectionsMarshal.GetValueRefOrNullRef(_mmsByMessageId, entry.MessageId);
+        if (seqs.Later is not { Count: > 0 } later)
+        {
+            _mmsByMessageId.Remove(entry.MessageId);
+        }
+        else if (seqs.First == seq)
+        {
+            seqs.First = later[0];
+            later.RemoveAt(0);
+        }
+        else
+        {
+            later.Remove(seq);
+        }
     }
 
     /// <summary>The MMS this sender sent under this id, if stored.</summary>
     public MailboxEntry? FindMms(string from, string messageId)
     {
         if (!_mmsByMessageId.TryGetValue(messageId, out var seqs)) return null;
-        foreach (var seq in seqs)
+        if (_bySeq[seqs.First].From == from) return _bySeq[seqs.First];
+        foreach (var seq in seqs.Later ?? [])
         {
             if (_bySeq[seq].From == from) return _bySeq[seq];
         }
@@ -83,10 +109,11 @@ public sealed class Mailbox
     public MailboxEntry? FindMmsToAnswer(string messageId)
     {
         if (!_mmsByMessageId.TryGetValue(messageId, out var seqs)) return null;
-        foreach (var seq in seqs)
+        if (!_bySeq[seqs.First].Answered) return _bySeq[seqs.First];
+        foreach (var seq in seqs.Later ?? [])
         {
             if (!_bySeq[seq].Answered) return _bySeq[seq];
         }
-        return _bySeq[seqs[^1]];
+        return _bySeq[seqs.Newest];
     }
 }

@@ -12,6 +12,28 @@ public static class MmsRules
     public const string AckType = "2";
     public const string FailType = "3";
 
+    private static readonly string[] SmallNumbers = Enumerable.Range(0, 1000).Select(n => n.ToString(CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>
+    /// One shared instance for a MsgType or ReturnCode (small numbers): an answered MMS stays in its recipient's mailbox
+    /// for a day, and a string of its own per answer was memory the GC promoted at every round trip.
+    /// </summary>
+    public static string? Shared(string? code) =>
+        code is { Length: > 0 and <= 3 } && int.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out var n) &&
+        SmallNumbers[n] == code
+            ? SmallNumbers[n]
+            : code;
+
+    /// <summary>One shared instance for each stanza type RFC 6121 defines (see <see cref="Shared"/>); any other as it is.</summary>
+    public static string? SharedStanzaType(string? type) => type switch
+    {
+        "chat" => "chat",
+        "normal" => "normal",
+        "groupchat" => "groupchat",
+        "headline" => "headline",
+        _ => type,
+    };
+
     /// <summary>Null when acceptable, else why it is malformed (FAIL 7).</summary>
     public static string? Validate(MmsSubmission submission)
     {

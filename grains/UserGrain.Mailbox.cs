@@ -152,7 +152,7 @@ public sealed partial class UserGrain
         // An MMS from another domain's user that is a copy of a group MMS there: its answer goes back marked with the group.
         var origin = peers.FindByUdn(submission.Sender);
         var remoteGroup = submission.MsgGroup is not null && origin is not null ? submission.MsgGroup : null;
-        await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, submission.Sender, submission.StanzaType,
+        await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, submission.Sender, MmsRules.SharedStanzaType(submission.StanzaType),
             submission.Payload, null, expiresAt, Answered: false, Direct: true, ContentHash: hash, Group: remoteGroup,
             Emergency: submission.Emergency), submitted: true);
         if (origin is not null) events.Relayed(submission.Sender, submission.MessageId, Udn, origin.Domain, outbound: false);
@@ -167,7 +167,7 @@ public sealed partial class UserGrain
         // A message grain that resumes a fan-out after a crash must not store a second copy.
         if (mailbox.FindMms(sender, submission.MessageId) is null)
         {
-            await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, sender, submission.StanzaType,
+            await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, sender, MmsRules.SharedStanzaType(submission.StanzaType),
                 submission.Payload, addedProperties, expiresAt, Answered: false, Emergency: submission.Emergency));
         }
         return LiveSessions().Count > 0 ? MmsAcceptance.Online : MmsAcceptance.StoredOffline;
@@ -178,6 +178,8 @@ public sealed partial class UserGrain
         using var logScope = logger.BeginScope(LogScope.ForMessage(Udn, messageId));
         var mailbox = await MailboxAsync();
         if (mailbox.FindMmsToAnswer(messageId) is not { } entry) return false;
+        msgType = MmsRules.Shared(msgType)!;
+        returnCode = MmsRules.Shared(returnCode);
         if (entry.Answered && entry.AnswerMsgType == msgType && entry.AnswerReturnCode == returnCode)
         {
             // The same answer again: the terminal's first crossed a redelivery, or the gateway retries one it could not

@@ -38,6 +38,29 @@ public class Mailbox_Tests
     }
 
     [Fact]
+    public void Removing_one_of_several_mms_sharing_an_id_leaves_the_others_findable_by_sender_and_in_order()
+    {
+        var mailbox = new Mailbox([Mms(1, "a", "x"), Mms(2, "b", "x"), Mms(3, "c", "x")]);
+
+        mailbox.Remove(1);
+        Assert.Null(mailbox.FindMms("a", "x"));
+        Assert.Equal(2, mailbox.FindMms("b", "x")!.Seq);
+        Assert.Equal(3, mailbox.FindMms("c", "x")!.Seq);
+        Assert.Equal(2, mailbox.FindMmsToAnswer("x")!.Seq);
+
+        mailbox.Remove(3);
+        Assert.Null(mailbox.FindMms("c", "x"));
+        mailbox.Replace(Mms(2, "b", "x", answered: true));
+        Assert.Equal(2, mailbox.FindMmsToAnswer("x")!.Seq);
+
+        mailbox.Remove(2);
+        Assert.Null(mailbox.FindMmsToAnswer("x"));
+        mailbox.Add(Mms(4, "d", "x"));
+        Assert.Equal(4, mailbox.FindMms("d", "x")!.Seq);
+        Assert.Equal(4, mailbox.FindMmsToAnswer("x")!.Seq);
+    }
+
+    [Fact]
     public void Waiting_entries_stay_in_sequence_order_and_removal_clears_the_index()
     {
         var mailbox = new Mailbox([Mms(5, "a", "p"), Mms(2, "a", "q")]);
