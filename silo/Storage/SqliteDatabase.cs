@@ -91,7 +91,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
 
     private SqliteConnection Connection() => _connection ??= Open();
 
-    /// <summary>The connection's prepared command for this SQL, its parameters cleared for the next use.</summary>
+    /// <summary>The connection's prepared command for this SQL, its parameters unset for the next use.</summary>
     private static SqliteCommand Statement(Dictionary<string, SqliteCommand> statements, SqliteConnection connection,
         SqliteTransaction? transaction, string sql)
     {
@@ -101,7 +101,8 @@ public sealed class SqliteDatabase : IAsyncDisposable
             command.CommandText = sql;
             statements[sql] = command;
         }
-        command.Parameters.Clear();
+        // Kept, not cleared (see SqliteCommandExtensions.Set); unset, so that a parameter the next operation forgets fails it.
+        foreach (SqliteParameter parameter in command.Parameters) parameter.Value = null;
         command.Transaction = transaction;
         return command;
     }

@@ -19,8 +19,8 @@ public sealed class SqliteGrainStorage(string name, SqliteDatabase database, IGr
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => database.ReadAsync(Select, command =>
     {
-        command.Parameters.AddWithValue("$s", stateName);
-        command.Parameters.AddWithValue("$g", grainId.ToString());
+        command.Set("$s", stateName);
+        command.Set("$g", grainId.ToString());
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
@@ -45,12 +45,12 @@ public sealed class SqliteGrainStorage(string name, SqliteDatabase database, IGr
         {
             if (grainState.ETag is not null)
             {
-                command.Parameters.AddWithValue("$e", next - 1);
-                command.Parameters.AddWithValue("$n", next);
+                command.Set("$e", next - 1);
+                command.Set("$n", next);
             }
-            command.Parameters.AddWithValue("$s", stateName);
-            command.Parameters.AddWithValue("$g", grainId.ToString());
-            command.Parameters.AddWithValue("$p", payload);
+            command.Set("$s", stateName);
+            command.Set("$g", grainId.ToString());
+            command.Set("$p", payload);
             if (command.ExecuteNonQuery() != 1) throw Conflict("write", stateName, grainId, grainState.ETag);
             grainState.ETag = next.ToString(System.Globalization.CultureInfo.InvariantCulture);
             grainState.RecordExists = true;
@@ -62,9 +62,9 @@ public sealed class SqliteGrainStorage(string name, SqliteDatabase database, IGr
     {
         if (grainState.ETag is not null)
         {
-            command.Parameters.AddWithValue("$s", stateName);
-            command.Parameters.AddWithValue("$g", grainId.ToString());
-            command.Parameters.AddWithValue("$e", ParseEtag(grainState.ETag));
+            command.Set("$s", stateName);
+            command.Set("$g", grainId.ToString());
+            command.Set("$e", ParseEtag(grainState.ETag));
             if (command.ExecuteNonQuery() != 1) throw Conflict("clear", stateName, grainId, grainState.ETag);
         }
         grainState.State = Activator.CreateInstance<T>();

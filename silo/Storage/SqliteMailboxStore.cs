@@ -10,9 +10,9 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, Serializer<Mailb
         "INSERT INTO mailbox (owner, expires_at, entry) VALUES ($o, $x, $e) RETURNING seq",
         command =>
         {
-            command.Parameters.AddWithValue("$o", owner);
-            command.Parameters.AddWithValue("$x", entry.ExpiresAt.ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$e", serializer.SerializeToArray(entry));
+            command.Set("$o", owner);
+            command.Set("$x", entry.ExpiresAt.ToUnixTimeMilliseconds());
+            command.Set("$e", serializer.SerializeToArray(entry));
             return (long)command.ExecuteScalar()!;
         });
 
@@ -20,10 +20,10 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, Serializer<Mailb
         "UPDATE mailbox SET expires_at = $x, entry = $e WHERE seq = $s AND owner = $o",
         command =>
         {
-            command.Parameters.AddWithValue("$o", owner);
-            command.Parameters.AddWithValue("$s", entry.Seq);
-            command.Parameters.AddWithValue("$x", entry.ExpiresAt.ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$e", serializer.SerializeToArray(entry));
+            command.Set("$o", owner);
+            command.Set("$s", entry.Seq);
+            command.Set("$x", entry.ExpiresAt.ToUnixTimeMilliseconds());
+            command.Set("$e", serializer.SerializeToArray(entry));
             return command.ExecuteNonQuery();
         });
 
@@ -31,8 +31,8 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, Serializer<Mailb
         "DELETE FROM mailbox WHERE seq = $s AND owner = $o",
         command =>
         {
-            command.Parameters.AddWithValue("$o", owner);
-            command.Parameters.AddWithValue("$s", seq);
+            command.Set("$o", owner);
+            command.Set("$s", seq);
             return command.ExecuteNonQuery();
         });
 
@@ -40,7 +40,7 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, Serializer<Mailb
         "SELECT seq, entry FROM mailbox WHERE owner = $o ORDER BY seq",
         command =>
         {
-            command.Parameters.AddWithValue("$o", owner);
+            command.Set("$o", owner);
             using var reader = command.ExecuteReader();
             var entries = new List<MailboxEntry>();
             while (reader.Read())
@@ -54,8 +54,8 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, Serializer<Mailb
         "SELECT DISTINCT owner FROM mailbox WHERE expires_at <= $n LIMIT $l",
         command =>
         {
-            command.Parameters.AddWithValue("$n", now.ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$l", limit);
+            command.Set("$n", now.ToUnixTimeMilliseconds());
+            command.Set("$l", limit);
             using var reader = command.ExecuteReader();
             var owners = new List<string>();
             while (reader.Read()) owners.Add(reader.GetString(0));
