@@ -43,13 +43,16 @@ public sealed class AttachmentAccessCheck(IOptions<AttachmentOptions> options, C
         return allowed.Any(peer.Udns.Contains) ? null : $"peer {peer.Domain} may act only for its own users";
     }
 
-    /// <summary>This gateway's own connections: no grain call when the terminal's stream and its HTTP request meet here.</summary>
+    /// <summary>
+    /// This gateway's own connections: no grain call when the terminal's stream and its HTTP request meet here. The
+    /// address is compared first (a connection's is kept normalized the same way): checking every connection's UDN
+    /// against a talk-group's members first cost connections × members string comparisons per download.
+    /// </summary>
     private bool HasLocalSession(IReadOnlyCollection<string> allowed, string address)
     {
         foreach (var connection in connections.All())
         {
-            if (connection.IsBound && connection.Udn is { } session && allowed.Contains(session) &&
-                Normalize(IPAddress.TryParse(connection.RemoteAddress, out var ip) ? ip : null) == address)
+            if (connection.RemoteAddress == address && connection.IsBound && connection.Udn is { } session && allowed.Contains(session))
             {
                 return true;
             }
