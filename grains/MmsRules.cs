@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -18,6 +19,7 @@ public static class MmsRules
     /// One shared instance for a MsgType or ReturnCode (small numbers): an answered MMS stays in its recipient's mailbox
     /// for a day, and a string of its own per answer was memory the GC promoted at every round trip.
     /// </summary>
+    [return: NotNullIfNotNull(nameof(code))]
     public static string? Shared(string? code) =>
         code is { Length: > 0 and <= 3 } && int.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out var n) &&
         SmallNumbers[n] == code

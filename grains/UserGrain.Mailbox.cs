@@ -178,7 +178,7 @@ public sealed partial class UserGrain
         using var logScope = logger.BeginScope(LogScope.ForMessage(Udn, messageId));
         var mailbox = await MailboxAsync();
         if (mailbox.FindMmsToAnswer(messageId) is not { } entry) return false;
-        msgType = MmsRules.Shared(msgType)!;
+        msgType = MmsRules.Shared(msgType);
         returnCode = MmsRules.Shared(returnCode);
         if (entry.Answered && entry.AnswerMsgType == msgType && entry.AnswerReturnCode == returnCode)
         {

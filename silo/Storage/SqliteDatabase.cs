@@ -102,7 +102,9 @@ public sealed class SqliteDatabase : IAsyncDisposable
             statements[sql] = command;
         }
         // Kept, not cleared (see SqliteCommandExtensions.Set); unset, so that a parameter the next operation forgets fails it.
-        foreach (SqliteParameter parameter in command.Parameters) parameter.Value = null;
+        // By index: the collection's enumerator is boxed, an allocation per operation.
+        var parameters = command.Parameters;
+        for (var i = 0; i < parameters.Count; i++) parameters[i].Value = null;
         command.Transaction = transaction;
         return command;
     }
