@@ -113,7 +113,31 @@ public sealed partial class C2sConnection
                 await CloseAsync(StreamErrorCondition.SystemShutdown, "the server is shutting down");
                 return;
             }
-            await ReadLoopAsync();
+            // The read loop is here rather than in a method of its own: an idle connection waits in it, and each async
+            // method it waits through holds a state machine for the connection's whole life.
+            while (!_core.IsClosing)
+            {
+                var token = await _core.ReadAsync();
+                switch (token.Kind)
+                {
+                    case StreamTokenKind.Header:
+                        await OpenStreamAsync(token.Element!, _core.Scope!);
+                        break;
+                    case StreamTokenKind.End:
+                        // What the terminal sent before its close is answered before ours (a FAIL, say).
+                        await DrainMessagesInFlightAsync();
+                        await CloseGracefullyAsync();
+                        return;
+                    case StreamTokenKind.Element:
+                        await KeepToStanzaRateAsync();
+                        var next = await HandleStanzaAsync(token.Element!);
+                        if (next == Next.Close) return;
+                        if (next == Next.StartTls) await StartTlsAsync();
+                        break;
+                    default:
+                        return;
+                }
+            }
         }
         catch (XmppStreamException e)
         {
@@ -140,33 +164,6 @@ public sealed partial class C2sConnection
             _services.Connections.Remove(this);
             Diagnostics.GatewayMetrics.ConnectionClosed(_listener, IsSecure);
             await ShutdownTransportAsync();
-        }
-    }
-
-    private async Task ReadLoopAsync()
-    {
-        while (!_core.IsClosing)
-        {
-            var token = await _core.ReadAsync();
-            switch (token.Kind)
-            {
-                case StreamTokenKind.Header:
-                    await OpenStreamAsync(token.Element!, _core.Scope!);
-                    break;
-                case StreamTokenKind.End:
-                    // What the terminal sent before its close is answered before ours (a FAIL, say).
-                    await DrainMessagesInFlightAsync();
-                    await CloseGracefullyAsync();
-                    return;
-                case StreamTokenKind.Element:
-                    await KeepToStanzaRateAsync();
-                    var next = await HandleStanzaAsync(token.Element!);
-                    if (next == Next.Close) return;
-                    if (next == Next.StartTls) await StartTlsAsync();
-                    break;
-                default:
-                    return;
-            }
         }
     }
 
