@@ -11,13 +11,15 @@ namespace Mmss.Grains;
 /// </summary>
 public sealed class Mailbox
 {
-    private readonly Dictionary<long, MailboxEntry> _bySeq = [];
-    private readonly SortedSet<long> _waiting = [];
-    private readonly SortedSet<long> _waitingEmergency = [];
+    // Null until first used: an idle terminal's grain keeps its mailbox loaded, and should hold no empty collections.
+    // The others index only what _bySeq holds, so it is not null while they hold anything.
+    private Dictionary<long, MailboxEntry>? _bySeq;
+    private SortedSet<long>? _waiting;
+    private SortedSet<long>? _waitingEmergency;
     // Answered MMS stay for a day, so this index holds one id per MMS a user received that day: one sequence number
     // inline, a list only for the rare id two senders both used (a List and its array per id were ~90 bytes per MMS
     // kept alive long enough for the GC to promote, at every round trip).
-    private readonly Dictionary<string, SeqsOfId> _mmsByMessageId = new(StringComparer.Ordinal);
+    private Dictionary<string, SeqsOfId>? _mmsByMessageId;
 
     /// <summary>The sequence numbers of the MMS stored under one id, oldest first.</summary>
     private struct SeqsOfId
@@ -33,51 +35,75 @@ public sealed class Mailbox
         foreach (var entry in entries) Add(entry);
     }
 
-    public int Count => _bySeq.Count;
+    public int Count => _bySeq?.Count ?? 0;
 
     /// <summary>Every entry, in no particular order.</summary>
-    public IEnumerable<MailboxEntry> Entries => _bySeq.Values;
+    // Not _bySeq.Values: the dictionary would keep that collection object for as long as it lives.
+    public IEnumerable<MailboxEntry> Entries
+    {
+        get
+        {
+            if (_bySeq is null) yield break;
+            foreach (var (_, entry) in _bySeq) yield return entry;
+        }
+    }
 
     /// <summary>
     /// The entries not yet answered (MMS) or confirmed written (notices, ordinary messages): emergency MMS first, then the
     /// rest, each oldest first.
     /// </summary>
-    public IEnumerable<MailboxEntry> Waiting => _waitingEmergency.Concat(_waiting).Select(seq => _bySeq[seq]);
+    public IEnumerable<MailboxEntry> Waiting
+    {
+        get
+        {
+            if (_waitingEmergency is not null)
+            {
+                foreach (var seq in _waitingEmergency) yield return _bySeq![seq];
+            }
+            if (_waiting is not null)
+            {
+                foreach (var seq in _waiting) yield return _bySeq![seq];
+            }
+        }
+    }
 
     /// <summary>Whether an emergency MMS waits for its answer.</summary>
-    public bool EmergencyWaiting => _waitingEmergency.Count > 0;
+    public bool EmergencyWaiting => _waitingEmergency is { Count: > 0 };
 
-    private SortedSet<long> WaitingSet(MailboxEntry entry) => entry.Emergency ? _waitingEmergency : _waiting;
+    private SortedSet<long> WaitingSet(MailboxEntry entry) => entry.Emergency ? _waitingEmergency ??= [] : _waiting ??= [];
+
+    private SortedSet<long>? WaitingSetIfAny(MailboxEntry entry) => entry.Emergency ? _waitingEmergency : _waiting;
 
     public void Add(MailboxEntry entry)
     {
-        _bySeq[entry.Seq] = entry;
+        (_bySeq ??= [])[entry.Seq] = entry;
         if (!entry.Answered) WaitingSet(entry).Add(entry.Seq);
         if (entry.Kind != DeliveryKind.Mms) return;
-        ref var seqs = ref CollectionsMarshal.GetValueRefOrAddDefault(_mmsByMessageId, entry.MessageId, out var known);
+        ref var seqs = ref CollectionsMarshal.GetValueRefOrAddDefault(_mmsByMessageId ??= new(StringComparer.Ordinal), entry.MessageId, out var known);
         if (!known) seqs.First = entry.Seq;
         else (seqs.Later ??= []).Add(entry.Seq);
     }
 
-    public MailboxEntry? Get(long seq) => _bySeq.GetValueOrDefault(seq);
+    public MailboxEntry? Get(long seq) => _bySeq?.GetValueOrDefault(seq);
 
     /// <summary>Replaces an entry with a changed copy of itself (same sequence number).</summary>
     public void Replace(MailboxEntry entry)
     {
-        _bySeq[entry.Seq] = entry;
-        if (entry.Answered) WaitingSet(entry).Remove(entry.Seq);
+        (_bySeq ??= [])[entry.Seq] = entry;
+        if (entry.Answered) WaitingSetIfAny(entry)?.Remove(entry.Seq);
         else WaitingSet(entry).Add(entry.Seq);
     }
 
     public void Remove(long seq)
     {
-        if (!_bySeq.Remove(seq, out var entry)) return;
-        WaitingSet(entry).Remove(seq);
+        if (_bySeq is null || !_bySeq.Remove(seq, out var entry)) return;
+        WaitingSetIfAny(entry)?.Remove(seq);
         if (entry.Kind != DeliveryKind.Mms) return;
-        ref var seqs = ref CollectionsMarshal.GetValueRefOrNullRef(_mmsByMessageId, entry.MessageId);
+        var byId = _mmsByMessageId!;
+        ref var seqs = ref CollectionsMarshal.GetValueRefOrNullRef(byId, entry.MessageId);
         if (seqs.Later is not { Count: > 0 } later)
         {
-            _mmsByMessageId.Remove(entry.MessageId);
+            byId.Remove(entry.MessageId);
         }
         else if (seqs.First == seq)
         {
@@ -90,14 +116,30 @@ public sealed class Mailbox
         }
     }
 
+    /// <summary>
+    /// Lets go of the collections emptied, arrays and all, so that a mailbox whose last entry expired costs what an
+    /// unused one does. Not done at each removal: a notice or ordinary message is stored and removed at each delivery,
+    /// and the dictionary would be allocated again for every one.
+    /// </summary>
+    public void ReleaseEmpty()
+    {
+        if (_bySeq is { Count: 0 }) _bySeq = null;
+        if (_waiting is { Count: 0 }) _waiting = null;
+        if (_waitingEmergency is { Count: 0 }) _waitingEmergency = null;
+        if (_mmsByMessageId is { Count: 0 }) _mmsByMessageId = null;
+    }
+
     /// <summary>The MMS this sender sent under this id, if stored.</summary>
     public MailboxEntry? FindMms(string from, string messageId)
     {
-        if (!_mmsByMessageId.TryGetValue(messageId, out var seqs)) return null;
-        if (_bySeq[seqs.First].From == from) return _bySeq[seqs.First];
-        foreach (var seq in seqs.Later ?? [])
+        if (_mmsByMessageId is null || !_mmsByMessageId.TryGetValue(messageId, out var seqs)) return null;
+        var bySeq = _bySeq!;
+        if (bySeq[seqs.First].From == from) return bySeq[seqs.First];
+        // Not `seqs.Later ?? []`: that allocates an empty list at each call.
+        if (seqs.Later is not { } later) return null;
+        foreach (var seq in later)
         {
-            if (_bySeq[seq].From == from) return _bySeq[seq];
+            if (bySeq[seq].From == from) return bySeq[seq];
         }
         return null;
     }
@@ -108,12 +150,16 @@ public sealed class Mailbox
     /// </summary>
     public MailboxEntry? FindMmsToAnswer(string messageId)
     {
-        if (!_mmsByMessageId.TryGetValue(messageId, out var seqs)) return null;
-        if (!_bySeq[seqs.First].Answered) return _bySeq[seqs.First];
-        foreach (var seq in seqs.Later ?? [])
+        if (_mmsByMessageId is null || !_mmsByMessageId.TryGetValue(messageId, out var seqs)) return null;
+        var bySeq = _bySeq!;
+        if (!bySeq[seqs.First].Answered) return bySeq[seqs.First];
+        if (seqs.Later is { } later)
         {
-            if (!_bySeq[seq].Answered) return _bySeq[seq];
+            foreach (var seq in later)
+            {
+                if (!bySeq[seq].Answered) return bySeq[seq];
+            }
         }
-        return _bySeq[seqs.Newest];
+        return bySeq[seqs.Newest];
     }
 }

@@ -58,7 +58,11 @@ public sealed partial class UserGrain
     }
 
     /// <summary>The answer this activation last relayed, by mailbox sequence: the same answer repeated is not relayed twice.</summary>
-    private readonly Dictionary<long, (string MsgType, string? ReturnCode)> _relayed = [];
+    // Null until first used: an idle terminal's grain holds no empty collections.
+    private Dictionary<long, (string MsgType, string? ReturnCode)>? _relayed;
+
+    /// <summary>(null, null) when this activation relayed no answer to that MMS.</summary>
+    private (string? MsgType, string? ReturnCode) LastRelayed(long seq) => _relayed?.GetValueOrDefault(seq) ?? default;
 
     /// <summary>
     /// To the originator's user grain for a one-to-one MMS, else to the message grain that aggregates the group. A relay
@@ -78,7 +82,7 @@ public sealed partial class UserGrain
             _relayAgain ??= this.RegisterGrainTimer(RelayAgainAsync, RelayAgainPeriod, RelayAgainPeriod);
             throw;
         }
-        _relayed[mms.Seq] = (msgType, returnCode);
+        (_relayed ??= [])[mms.Seq] = (msgType, returnCode);
     }
 
     /// <summary>
@@ -111,7 +115,7 @@ public sealed partial class UserGrain
     {
         var unrelayed = _mailbox is null
             ? []
-            : RecentAnswers(_mailbox).Where(e => _relayed.GetValueOrDefault(e.Seq) != (e.AnswerMsgType, e.AnswerReturnCode)).ToArray();
+            : RecentAnswers(_mailbox).Where(e => LastRelayed(e.Seq) != (e.AnswerMsgType, e.AnswerReturnCode)).ToArray();
         foreach (var entry in unrelayed)
         {
             try
@@ -185,7 +189,7 @@ public sealed partial class UserGrain
             // The same answer again: the terminal's first crossed a redelivery, or the gateway retries one it could not
             // see recorded. Relayed unless this activation already did; the message grain counts a member's answer once
             // anyway.
-            if (!entry.Direct || _relayed.GetValueOrDefault(entry.Seq) != (msgType, returnCode)) RelayAnswerBehind(entry, msgType, returnCode);
+            if (!entry.Direct || LastRelayed(entry.Seq) != (msgType, returnCode)) RelayAnswerBehind(entry, msgType, returnCode);
             return true;
         }
         // Recorded before it is relayed, so the MMS is never written to the terminal again once answered; an activation
@@ -197,8 +201,8 @@ public sealed partial class UserGrain
         };
         await store.UpdateAsync(Udn, answered);
         mailbox.Replace(answered);
-        _lastPushed.Remove(entry.Seq);
-        _deliveredRaised.Remove(entry.Seq);
+        _lastPushed?.Remove(entry.Seq);
+        _deliveredRaised?.Remove(entry.Seq);
         events.Answered(entry.From, messageId, Udn, msgType, returnCode);
         MmssMetrics.Answered(msgType, returnCode);
         // An MMS's expiry is set at its storing (the TTL after it), which tells when it was stored.
@@ -242,10 +246,25 @@ public sealed partial class UserGrain
             }
             await store.RemoveAsync(Udn, entry.Seq);
             mailbox.Remove(entry.Seq);
-            _lastPushed.Remove(entry.Seq);
-            _relayed.Remove(entry.Seq);
-            _deliveredRaised.Remove(entry.Seq);
+            _lastPushed?.Remove(entry.Seq);
+            _relayed?.Remove(entry.Seq);
+            _deliveredRaised?.Remove(entry.Seq);
         }
+        ReleaseEmptyCollections(mailbox);
+    }
+
+    /// <summary>
+    /// Drops the collections left empty, with their arrays: a user's MMS expire a day after the last, so an idle user's
+    /// grain ends up holding none. Here rather than at each removal: most of them empty at every answer or confirmation,
+    /// and would be allocated again at the next message.
+    /// </summary>
+    private void ReleaseEmptyCollections(Mailbox mailbox)
+    {
+        mailbox.ReleaseEmpty();
+        if (_relayed is { Count: 0 }) _relayed = null;
+        if (_lastPushed is { Count: 0 }) _lastPushed = null;
+        if (_deliveredRaised is { Count: 0 }) _deliveredRaised = null;
+        if (_unstored is { Count: 0 }) _unstored = null;
     }
 
     /// <param name="submitted">a one-to-one MMS submitted straight to this grain: its "submitted" event is raised here,

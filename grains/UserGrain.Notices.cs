@@ -14,7 +14,8 @@ namespace Mmss.Grains;
 public sealed partial class UserGrain
 {
     /// <summary>Notices written but not (yet) stored, by the negative sequence number their delivery carries.</summary>
-    private readonly Dictionary<long, UnstoredNotice> _unstored = [];
+    // Null until first used: an idle terminal's grain holds no empty collections.
+    private Dictionary<long, UnstoredNotice>? _unstored;
 
     /// <summary>
     /// Counts down from the activation's start time in ticks rather than from 0, so that a confirmation of a notice from an
@@ -43,7 +44,7 @@ public sealed partial class UserGrain
         }
         // Negative, so that it can never be taken for a stored row's sequence number.
         var notice = new UnstoredNotice(entry with { Seq = --_lastUnstoredSeq });
-        _unstored.Add(notice.Entry.Seq, notice);
+        (_unstored ??= []).Add(notice.Entry.Seq, notice);
         Push(notice.Entry);
         try
         {
@@ -74,7 +75,7 @@ public sealed partial class UserGrain
         catch
         {
             // The caller's relay fails and is tried again with a notice of its own; this one is owed no more.
-            _unstored.Remove(notice.Entry.Seq);
+            _unstored?.Remove(notice.Entry.Seq);
             throw;
         }
         if (notice.Written.Task.IsCompleted)
@@ -94,7 +95,7 @@ public sealed partial class UserGrain
     /// </summary>
     private long[] ConfirmUnstored(long[] seqs)
     {
-        if (_unstored.Count == 0) return seqs;
+        if (_unstored is not { Count: > 0 } unstored) return seqs;
         var rows = new List<long>(seqs.Length);
         foreach (var seq in seqs)
         {
@@ -103,7 +104,7 @@ public sealed partial class UserGrain
                 rows.Add(seq);
                 ForgetStoredUnder(seq);
             }
-            else if (_unstored.Remove(seq, out var notice))
+            else if (unstored.Remove(seq, out var notice))
             {
                 notice.Written.TrySetResult();
                 if (notice.StoredSeq != 0) rows.Add(notice.StoredSeq);
@@ -115,6 +116,7 @@ public sealed partial class UserGrain
     /// <summary>A notice stored after the wait and confirmed under its stored number: its first number settles nothing more.</summary>
     private void ForgetStoredUnder(long storedSeq)
     {
+        if (_unstored is null) return;
         foreach (var (seq, notice) in _unstored)
         {
             if (notice.StoredSeq != storedSeq) continue;
@@ -126,7 +128,9 @@ public sealed partial class UserGrain
     /// <summary>The notices written to a session but neither confirmed nor stored: a new session gets them too.</summary>
     private IEnumerable<Delivery> UnstoredWaiting()
     {
-        foreach (var notice in _unstored.Values)
+        if (_unstored is null) yield break;
+        // Not _unstored.Values: the dictionary would keep that collection object for as long as it lives.
+        foreach (var (_, notice) in _unstored)
         {
             if (notice.StoredSeq == 0 && !notice.Written.Task.IsCompleted) yield return notice.Entry.ToDelivery();
         }

@@ -8,7 +8,8 @@ namespace Mmss.Grains;
 /// <summary>Where the user's terminals are, and pushing deliveries to them.</summary>
 public sealed partial class UserGrain
 {
-    private readonly Dictionary<long, long> _lastPushed = [];
+    // Null until first used: an idle terminal's grain holds no empty collections.
+    private Dictionary<long, long>? _lastPushed;
     private IGrainTimer? _redeliveryTimer;
 
     public async Task<Delivery[]> AttachSessionAsync(SessionHandle session)
@@ -62,7 +63,7 @@ public sealed partial class UserGrain
         {
             backlog.Add(entry.ToDelivery());
             if (entry.Kind != DeliveryKind.Mms) continue;
-            _lastPushed[entry.Seq] = now;
+            (_lastPushed ??= [])[entry.Seq] = now;
             EnsureRedeliveryTimer(entry.Emergency);
             RaiseDelivered(entry, live);
         }
@@ -92,11 +93,12 @@ public sealed partial class UserGrain
     /// Unanswered MMS whose "delivered" event this activation raised: redeliveries and resynchronisations push an MMS
     /// again, the fact happened once (in the events and in the metrics).
     /// </summary>
-    private readonly HashSet<long> _deliveredRaised = [];
+    // Null until first used: an idle terminal's grain holds no empty collections.
+    private HashSet<long>? _deliveredRaised;
 
     private void RaiseDelivered(MailboxEntry entry, int sessions)
     {
-        if (!_deliveredRaised.Add(entry.Seq)) return;
+        if (!(_deliveredRaised ??= []).Add(entry.Seq)) return;
         events.Delivered(entry.From, entry.MessageId, Udn, sessions);
         MmssMetrics.Delivered();
     }
@@ -158,7 +160,7 @@ public sealed partial class UserGrain
         if (sessions.Count == 0) return;
         if (entry.Kind == DeliveryKind.Mms)
         {
-            _lastPushed[entry.Seq] = time.GetTimestamp();
+            (_lastPushed ??= [])[entry.Seq] = time.GetTimestamp();
             EnsureRedeliveryTimer(entry.Emergency);
             RaiseDelivered(entry, sessions.Count);
         }
@@ -215,7 +217,7 @@ public sealed partial class UserGrain
         foreach (var entry in _mailbox.Waiting.ToArray())
         {
             if (entry.Kind != DeliveryKind.Mms) continue;
-            if (_lastPushed.TryGetValue(entry.Seq, out var pushed) && now - pushed < (entry.Emergency ? emergencyAfter : after)) continue;
+            if (_lastPushed?.TryGetValue(entry.Seq, out var pushed) == true && now - pushed < (entry.Emergency ? emergencyAfter : after)) continue;
             logger.LogDebug("{Udn}: MMS {MessageId} unanswered; writing it again", Udn, entry.MessageId);
             Push(entry);
         }

@@ -73,4 +73,32 @@ public class Mailbox_Tests
         Assert.Null(mailbox.FindMmsToAnswer("q"));
         Assert.Equal(2, mailbox.Count);
     }
+
+    [Fact]
+    public void An_empty_mailbox_answers_every_query_and_one_emptied_and_released_fills_again()
+    {
+        var mailbox = new Mailbox([]);
+        Assert.Equal(0, mailbox.Count);
+        Assert.Empty(mailbox.Entries);
+        Assert.Empty(mailbox.Waiting);
+        Assert.False(mailbox.EmergencyWaiting);
+        Assert.Null(mailbox.Get(1));
+        Assert.Null(mailbox.FindMms("a", "x"));
+        Assert.Null(mailbox.FindMmsToAnswer("x"));
+        mailbox.Remove(1);
+
+        mailbox.Add(Mms(1, "a", "x", emergency: true));
+        mailbox.Add(Mms(2, "b", "y"));
+        mailbox.Remove(1);
+        mailbox.Remove(2);
+        mailbox.ReleaseEmpty();
+        Assert.Equal(0, mailbox.Count);
+        Assert.Empty(mailbox.Waiting);
+        Assert.Null(mailbox.FindMms("b", "y"));
+
+        mailbox.Add(Mms(3, "c", "z", emergency: true));
+        Assert.Equal([3L], mailbox.Waiting.Select(e => e.Seq));
+        Assert.Equal(3, mailbox.FindMms("c", "z")!.Seq);
+        Assert.Equal([3L], mailbox.Entries.Select(e => e.Seq));
+    }
 }
