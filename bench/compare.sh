@@ -180,7 +180,7 @@ mmss_seed "$work/mmss/seed.json"
 Mmss__DataDir="$work/mmss/data" Mmss__Domains__0=localhost Mmss__C2s__BindAddress=127.0.0.1 Mmss__C2s__Port=$MMSS_PORT \
 Mmss__C2s__TlsPort=25232 Mmss__Http__BindAddress=127.0.0.1 Mmss__Http__Port=25280 Mmss__Orleans__SiloPort=25211 \
 Mmss__Orleans__GatewayPort=25230 Mmss__C2s__AllowPlaintext=true Mmss__Admin__Token=bench Logging__LogLevel__Default=Warning \
-Mmss__Provisioning__SeedFile="$work/mmss/seed.json" DOTNET_GCgen0size=0x4000000 dotnet gateway/bin/Release/net10.0/Mmss.Gateway.dll > "$work/mmss/log" 2>&1 &
+Mmss__Provisioning__SeedFile="$work/mmss/seed.json" DOTNET_GCgen0size=0x4000000 MALLOC_ARENA_MAX=2 dotnet gateway/bin/Release/net10.0/Mmss.Gateway.dll > "$work/mmss/log" 2>&1 &
 server_pid=$!
 wait_port 25280
 run_scenarios mmss $MMSS_PORT "$server_pid" mmss false
@@ -205,7 +205,7 @@ for side in a b; do
   Mmss__S2s__Enabled=true Mmss__S2s__BindAddress=$me Mmss__S2s__Port=$((base + 69)) Mmss__S2s__DialbackSecret=bench-$side \
   Mmss__Peers__0__Domain=$peer Mmss__Peers__0__Address=$peer:$((peer_base + 69)) Mmss__Peers__0__HttpAddress=http://$peer:$((peer_base + 80))/ \
   Mmss__Peers__0__Udns=${peer_digit}0000-${peer_digit}9999 Mmss__Peers__0__Secret=bench \
-  Mmss__Provisioning__SeedFile="$relay/seed-$side.json" DOTNET_GCgen0size=0x4000000 \
+  Mmss__Provisioning__SeedFile="$relay/seed-$side.json" DOTNET_GCgen0size=0x4000000 MALLOC_ARENA_MAX=2 \
   env Logging__LogLevel__Mmss.Gateway.Provisioning.SeedFileApplier=Information dotnet gateway/bin/Release/net10.0/Mmss.Gateway.dll \
     > "$relay/log-$side" 2>&1 &
   relay_pids+=($!)
@@ -264,7 +264,7 @@ Mmss__Cluster__ConnectionString="$CONNECTION" \
 Mmss__DataDir="$cluster/data" Mmss__Domains__0=localhost Mmss__C2s__BindAddress=127.0.0.1 Mmss__C2s__Port=$CLUSTER_PORT \
 Mmss__C2s__TlsPort=$CLUSTER_TLS_PORT Mmss__Http__BindAddress=127.0.0.1 Mmss__Http__Port=$CLUSTER_HTTP_PORT Mmss__Orleans__SiloPort=25212 \
 Mmss__Orleans__GatewayPort=25231 Mmss__C2s__AllowPlaintext=true Mmss__Admin__Token=bench Logging__LogLevel__Default=Warning \
-Mmss__Provisioning__SeedFile="$cluster/seed.json" DOTNET_GCgen0size=0x4000000 dotnet gateway/bin/Release/net10.0/Mmss.Gateway.dll > "$cluster/gateway.log" 2>&1 &
+Mmss__Provisioning__SeedFile="$cluster/seed.json" DOTNET_GCgen0size=0x4000000 MALLOC_ARENA_MAX=2 dotnet gateway/bin/Release/net10.0/Mmss.Gateway.dll > "$cluster/gateway.log" 2>&1 &
 gateway_pid=$!
 wait_ready "http://127.0.0.1:$CLUSTER_HTTP_PORT/health/ready" "$gateway_pid" "$cluster/gateway.log" 1200
 # CPU and memory: the gateway, the silo, and the postmaster with its backends (its children).
@@ -371,7 +371,7 @@ bench --scenario report --inputs "$inputs" --out "$work/table.md" --svg bench/re
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB;"
   echo "driver and server share it. MMSS: embedded mode, SQLite synchronous=FULL, every MMS stored before delivery and"
-  echo "its ACK relayed (DOTNET_GCgen0size=0x4000000, see README)."
+  echo "its ACK relayed (DOTNET_GCgen0size=0x4000000, and MALLOC_ARENA_MAX=2 as the image and \`dotnet run\` set it; see README)."
   if wanted mmss-cluster; then
     echo "mmss-cluster: the same MMSS as 1 silo + 1 gateway (an Orleans client of the silo) on loopback, state in PostgreSQL"
     echo "$("$(pg_bin)/postgres" --version | awk '{print $3}') (fsync and synchronous_commit on: the same promise), both .NET processes with the same GC setting;"
@@ -379,7 +379,8 @@ bench --scenario report --inputs "$inputs" --out "$work/table.md" --svg bench/re
     echo "against the embedded row."
   fi
   echo "Peers: a chat message answered by a chat message. Memory is the proportional set size (PSS) of the server's processes. Logins"
-  echo "over STARTTLS + SASL (PLAIN, then SCRAM-SHA-1), the other scenarios in plain text (all servers alike). Ratios are against the best peer in"
+  echo "over STARTTLS + SASL (PLAIN, then SCRAM-SHA-1), each measured after $WARMUP s of the same logins (a server's first logins pay its"
+  echo "start-up), the other scenarios in plain text (all servers alike). Ratios are against the best peer in"
   echo "the same run. The forwarder logs users in and copies bytes to the partner without parsing or storing:"
   echo "the ceiling the driver allows here."
   echo "Group fan-out and attachments exist only in the MMSS. Idle connections: at most $(ulimit -Hn) descriptors per"

@@ -108,7 +108,7 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
     {
         lock (_pushOrder)
         {
-            (emergency ? _emergencyPushes : _pushes).Enqueue(push);
+            (emergency ? _emergencyPushes ??= new() : _pushes ??= new()).Enqueue(push);
             if (_pushing) return Task.CompletedTask;
             _pushing = true;
         }
@@ -119,18 +119,19 @@ public sealed class C2sSession(C2sServices services, string udn, string domain, 
     private readonly record struct QueuedPush(Delivery[]? Deliveries, PresenceUpdate[]? Presences);
 
     private readonly Lock _pushOrder = new();
-    private readonly Queue<QueuedPush> _pushes = new();
-    private readonly Queue<QueuedPush> _emergencyPushes = new();
+    // Made on the first push: an idle session (most of them) holds none.
+    private Queue<QueuedPush>? _pushes;
+    private Queue<QueuedPush>? _emergencyPushes;
     private bool _pushing;
 
     private async Task WriteQueuedPushesAsync()
     {
         while (true)
         {
-            QueuedPush next;
+            var next = default(QueuedPush);
             lock (_pushOrder)
             {
-                if (!_emergencyPushes.TryDequeue(out next) && !_pushes.TryDequeue(out next))
+                if (_emergencyPushes?.TryDequeue(out next) != true && _pushes?.TryDequeue(out next) != true)
                 {
                     _pushing = false;
                     return;

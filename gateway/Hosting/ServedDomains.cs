@@ -26,7 +26,8 @@ public sealed class ServedDomains
     public bool IsServed(string? domain) => domain is not null && _set.Contains(domain);
 
     /// <summary>Spec 7.1.1 leniency: a missing or unknown 'to' is served as the default domain.</summary>
-    public string Resolve(string? requested) => IsServed(requested) ? requested!.ToLowerInvariant() : Default;
+    /// <remarks>The served domain's own string, not the requested one: a connection keeps its domain for its whole life.</remarks>
+    public string Resolve(string? requested) => requested is not null && _set.TryGetValue(requested, out var served) ? served : Default;
 
     private static List<string> DiscoverDefaults()
     {

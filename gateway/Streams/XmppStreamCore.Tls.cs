@@ -87,7 +87,6 @@ public sealed partial class XmppStreamCore
     {
         _framer.Reset();
         _scope = null;
-        PeerHeader = null;
         _headerSent = false;
     }
 }

@@ -75,9 +75,6 @@ public sealed partial class XmppStreamCore
     /// <summary>The namespaces the peer's current header declared (its default namespace is the stream's content namespace).</summary>
     public NamespaceScope? Scope => _scope;
 
-    /// <summary>The peer's current stream header, once read.</summary>
-    public XmlElement? PeerHeader { get; private set; }
-
     /// <summary>
     /// Reads the next token. Whitespace keepalives are skipped; a framing or parsing error throws
     /// <see cref="XmppStreamException"/>. <see cref="StreamTokenKind.Closed"/> when the transport ended or the stream is closing.
@@ -124,9 +121,10 @@ public sealed partial class XmppStreamCore
                     case XmlTokenKind.Ignorable:
                         continue;
                     case XmlTokenKind.StreamHeader:
-                        PeerHeader = XmlParser.ParseStreamHeader(buffer.Slice(0, end), out var scope);
+                        // The header itself is not kept: an idle connection would hold it (some 250 bytes) for nothing.
+                        var header = XmlParser.ParseStreamHeader(buffer.Slice(0, end), out var scope);
                         _scope = scope;
-                        return new StreamToken(StreamTokenKind.Header, PeerHeader);
+                        return new StreamToken(StreamTokenKind.Header, header);
                     case XmlTokenKind.StreamEnd:
                         return new StreamToken(StreamTokenKind.End, null);
                     default:

@@ -37,7 +37,9 @@ public static class XmlParser
     public static XmlElement ParseStreamHeader(ReadOnlySequence<byte> bytes, out NamespaceScope scope)
     {
         var array = bytes.ToArray();
-        return Decode(array, new NamespaceScope(string.Empty), headerOnly: true, out scope);
+        var header = Decode(array, new NamespaceScope(string.Empty), headerOnly: true, out var opened);
+        scope = opened.Shared();
+        return header;
     }
 
     private static XmlElement Decode(ReadOnlySpan<byte> utf8, NamespaceScope scope, bool headerOnly, out NamespaceScope opened)
