@@ -84,7 +84,7 @@ public static class Report
             ("logins/s", r => r.LoginsPerSecond, true),
             ("login p50 ms", r => r.LoginP50Ms, false),
             ("login p99 ms", r => r.LoginP99Ms, false),
-            ("memory per connection (KB)", r => r.RssPerConnectionBytes / 1024, false),
+            ("memory per connection (KiB)", r => r.RssPerConnectionBytes / 1024, false),
             ("CPU at rest (%)", r => r.IdleCpuPercent, false),
             ("last copy p50 ms", r => r.GroupLastDeliveryP50Ms, false),
             ("last copy max ms", r => r.GroupLastDeliveryMaxMs, false),

@@ -38,13 +38,16 @@ public sealed partial class C2sConnection
     private bool _sessionEnds;  // this connection's end also ends its session
     private string _listener;   // a metrics tag: which listener accepted it
     private readonly Grains.Diagnostics.LogScope _logScope;
+    private readonly IAsyncDisposable? _ownedTransport;
 
     /// <param name="transportSecured">the transport below is already secure or trusted (XMPP over WebSocket, RFC 7395 §3.8: no STARTTLS)</param>
     /// <param name="overWebSocket">RFC 7395 §3.3.3: no XMPP-level compression over WebSocket</param>
     /// <param name="transportOutputCompleted">sends FIN once the transport's output is complete, where completing it does not (a socket's pipes)</param>
+    /// <param name="ownedTransport">disposed when <see cref="RunAsync"/> ends (a socket's pipes), so that no caller waits on it for the connection's life</param>
     public C2sConnection(IDuplexPipe transport, EndPoint? remoteEndPoint, C2sServices services, bool transportSecured = false,
-        bool overWebSocket = false, Action? transportOutputCompleted = null)
+        bool overWebSocket = false, Action? transportOutputCompleted = null, IAsyncDisposable? ownedTransport = null)
     {
+        _ownedTransport = ownedTransport;
         _overWebSocket = overWebSocket;
         _services = services;
         _core = new XmppStreamCore(transport, services.Options.MaxStanzaBytes, Namespaces.Client, services.Logger,
@@ -160,10 +163,21 @@ public sealed partial class C2sConnection
         }
         finally
         {
-            await LeaveSessionAsync();
-            _services.Connections.Remove(this);
-            Diagnostics.GatewayMetrics.ConnectionClosed(_listener, IsSecure);
-            await ShutdownTransportAsync();
+            try
+            {
+                await LeaveSessionAsync();
+                _services.Connections.Remove(this);
+                Diagnostics.GatewayMetrics.ConnectionClosed(_listener, IsSecure);
+                await ShutdownTransportAsync();
+            }
+            catch (Exception e)
+            {
+                Log.LogWarning(e, "Connection {ConnectionId} from {Address} ended with an error", Id, RemoteAddress);
+            }
+            finally
+            {
+                if (_ownedTransport is not null) await _ownedTransport.DisposeAsync();
+            }
         }
     }
 

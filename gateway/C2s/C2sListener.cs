@@ -96,6 +96,10 @@ public sealed class C2sListener(C2sServices services, IOptions<C2sOptions> optio
         }
     }
 
+    /// <summary>
+    /// Starts the connection and returns: the connection disposes its pipes when it ends. Waiting here for its end would
+    /// hold a state machine for the connection's whole life (160 bytes per idle terminal).
+    /// </summary>
     private async Task ServeAsync(Socket socket, bool directTls)
     {
         await Task.Yield();
@@ -104,15 +108,13 @@ public sealed class C2sListener(C2sServices services, IOptions<C2sOptions> optio
         {
             socket.NoDelay = true;
             pipe = new SocketDuplexPipe(socket);
-            var connection = new C2sConnection(pipe, socket.RemoteEndPoint, services, transportOutputCompleted: pipe.ShutdownSend);
-            await connection.RunAsync(directTls);
+            var connection = new C2sConnection(pipe, socket.RemoteEndPoint, services, transportOutputCompleted: pipe.ShutdownSend,
+                ownedTransport: pipe);
+            _ = connection.RunAsync(directTls);
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Client connection from {EndPoint} ended with an error", SafeRemoteEndPoint(socket));
-        }
-        finally
-        {
+            logger.LogWarning(e, "Client connection from {EndPoint} could not start", SafeRemoteEndPoint(socket));
             if (pipe is not null) await pipe.DisposeAsync();
             else socket.Dispose();
         }
