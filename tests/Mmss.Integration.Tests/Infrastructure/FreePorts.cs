@@ -11,7 +11,13 @@ public static class FreePorts
     /// </summary>
     private const int First = 20000, Last = 32000;
 
-    /// <summary>Ports free now on every address; each is held until all are picked so no two coincide.</summary>
+    /// <summary>
+    /// Every port handed out in this process: a port is free until its server binds it, so two calls (two servers of one
+    /// fixture, each with its own broker) could otherwise both get it, and one server would fail to start.
+    /// </summary>
+    private static readonly HashSet<int> Given = [];
+
+    /// <summary>Ports free now on every address and never handed out before in this process.</summary>
     public static int[] Take(int count)
     {
         var listeners = new List<TcpListener>();
@@ -19,7 +25,12 @@ public static class FreePorts
         {
             while (listeners.Count < count)
             {
-                var listener = new TcpListener(IPAddress.Any, Random.Shared.Next(First, Last));
+                var port = Random.Shared.Next(First, Last);
+                lock (Given)
+                {
+                    if (!Given.Add(port)) continue;
+                }
+                var listener = new TcpListener(IPAddress.Any, port);
                 try
                 {
                     listener.Start();
