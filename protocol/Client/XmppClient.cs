@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security;
 using System.Text;
 using Mmss.Protocol.Sasl;
 using Mmss.Protocol.Xml;
@@ -222,8 +223,13 @@ public sealed class XmppClient : IAsyncDisposable
             if (remaining <= TimeSpan.Zero) throw new TimeoutException("no matching element in time");
             var element = await ReadAsync(remaining) ?? throw new IOException("stream closed while waiting");
             if (predicate(element)) return element;
+            if (IsServerPing(element)) await SendRawAsync($"<iq type='result' id='{SecurityElement.Escape(element.Attribute("id"))}'/>");
         }
     }
+
+    /// <summary>A XEP-0199 ping to this client, which a terminal answers or is closed by the keepalive.</summary>
+    private static bool IsServerPing(XmlElement element) =>
+        element.Name == "iq" && element.Attribute("type") == "get" && element.Element("ping", Namespaces.Ping) is not null;
 
     private async Task<(XmlTokenKind Kind, XmlElement? Element)> ReadTokenAsync(TimeSpan timeout)
     {

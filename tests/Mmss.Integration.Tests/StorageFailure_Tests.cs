@@ -28,11 +28,7 @@ public class StorageFailure_Tests
         var sent = Enumerable.Range(0, count).Select(i => $"full-{i}").ToList();
         disk.Free();
 
-        foreach (var id in sent)
-        {
-            await recipient.ReadUntilAsync(e => Stanzas.IsMessage(e, id), TimeSpan.FromSeconds(60));
-            await recipient.SendRawAsync(Stanzas.Ack(id));
-        }
+        await ReceiveAllAsync(recipient, sent, acknowledge: true);
         var answers = new HashSet<string>();
         while (answers.Count < sent.Count)
         {
@@ -100,7 +96,7 @@ public class StorageFailure_Tests
         Assert.Equal("result", answer.Attribute("type"));
         Assert.DoesNotContain("did not answer a ping", server.Output);
         await using var recipient = await server.LoginAsync(mt, "pw");
-        for (var i = 0; i < sent; i++) await recipient.ReadUntilAsync(e => Stanzas.IsMessage(e, $"full-{i}"), TimeSpan.FromSeconds(60));
+        await ReceiveAllAsync(recipient, Enumerable.Range(0, sent).Select(i => $"full-{i}").ToList(), acknowledge: false);
     }
 
     /// <summary>
@@ -115,6 +111,23 @@ public class StorageFailure_Tests
         await client.ReadUntilAsync(e => Stanzas.IsMessage(e, id) && Stanzas.Property(e, "MsgType") == "1", TimeSpan.FromSeconds(30));
         await client.SendRawAsync(Stanzas.Ack(id));
         await client.ReadUntilAsync(e => Stanzas.IsMessage(e, id) && Stanzas.Property(e, "MsgType") == "2", TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// Reads until every MMS named has come, in whatever order: each MMS that failed to be stored is retried on its own
+    /// schedule, so one sent later may be stored, and delivered, before one sent earlier once space returns.
+    /// </summary>
+    private static async Task ReceiveAllAsync(XmppClient recipient, IReadOnlyCollection<string> ids, bool acknowledge)
+    {
+        var missing = new HashSet<string>(ids);
+        while (missing.Count > 0)
+        {
+            var message = await recipient.ReadUntilAsync(e => e.Name == "message" && missing.Contains(e.Attribute("id") ?? ""),
+                TimeSpan.FromSeconds(60));
+            var id = message.Attribute("id")!;
+            missing.Remove(id);
+            if (acknowledge) await recipient.SendRawAsync(Stanzas.Ack(id));
+        }
     }
 
     /// <summary>A body of 128 KiB, so that few MMS use up the pages SQLite's files hold already.</summary>
