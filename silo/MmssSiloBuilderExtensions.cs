@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mmss.Grains;
 using Mmss.Grains.Events;
 using Mmss.Silo.Cluster;
+using Mmss.Silo.Diagnostics;
 using Mmss.Silo.Events;
 using Mmss.Silo.Storage;
 using Orleans.Configuration;
@@ -77,6 +78,7 @@ public static class MmssSiloBuilderExtensions
         silo.Services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         silo.Services.AddMmssPeers(silo.Configuration);
         silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.UseOnDemandEnvironmentStatistics();
         // Events are off unless UseMmssEmbedded/UseMmssCluster enabled them (Mmss:Mqtt) before this.
         silo.Services.TryAddSingleton<IMmssEvents>(NullMmssEvents.Instance);
         silo.Services.AddHostedService<MailboxExpirySweeper>();

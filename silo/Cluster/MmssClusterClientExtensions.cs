@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Mmss.Silo.Cluster;
+using Mmss.Silo.Diagnostics;
 using Orleans.Configuration;
 
 namespace Mmss.Silo;
@@ -25,6 +26,7 @@ public static class MmssClusterClientExtensions
             options.ClusterId = cluster.ClusterId;
             options.ServiceId = cluster.ServiceId;
         });
+        client.Services.UseOnDemandEnvironmentStatistics();
         return client;
     }
 }
