@@ -1,18 +1,15 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Statistics;
 
 namespace Mmss.Silo.Diagnostics;
 
 /// <summary>
-/// Orleans' CPU and memory figures (load statistics, overload detection), measured when Orleans asks for them. Orleans'
-/// own provider turns on every System.Runtime event counter at a one-second interval, through an EventListener, to read
-/// one of them: with 19,000 idle terminals that timer (and the /proc reads behind the working-set counter) was a tenth of
-/// the server's CPU at rest. Here the process's CPU time is read from the OS at each call instead, and nothing runs
-/// between calls. No smoothing: the MMSS turns on neither load shedding nor resource-optimized placement, the consumers
-/// that would want it.
+/// Orleans' CPU and memory figures (what resource-optimized placement, Orleans' default, weighs silos by), measured
+/// when Orleans asks for them, about once a second. Orleans' own provider turns on every System.Runtime event counter at
+/// a one-second interval, through an EventListener, to read one of them: with 19,000 idle terminals that timer (and the
+/// /proc reads behind the working-set counter) was a tenth of the server's CPU at rest. Here the process's CPU time is
+/// read from the OS at each call instead, and nothing runs between calls.
 /// </summary>
 public sealed class OnDemandEnvironmentStatistics : IEnvironmentStatisticsProvider
 {
@@ -21,34 +18,47 @@ public sealed class OnDemandEnvironmentStatistics : IEnvironmentStatisticsProvid
     private long _lastTimestamp = Stopwatch.GetTimestamp();
     private TimeSpan _lastCpuTime = Environment.CpuUsage.TotalTime;
     private float _cpuUsagePercentage;
+    private float _filteredCpuUsagePercentage;
+    private long _filteredMemoryUsageBytes = -1;
 
     public EnvironmentStatistics GetEnvironmentStatistics()
     {
-        var cpu = CpuUsagePercentage();
         var memory = GC.GetGCMemoryInfo();
         var maximum = memory.TotalAvailableMemoryBytes;
         var used = Math.Clamp(memory.TotalCommittedBytes - memory.FragmentedBytes, 0, maximum);
-        return Create(cpu, cpu, used, used, maximum - used, maximum - used, maximum);
+        lock (_lock)
+        {
+            var cpu = MeasureCpuUsagePercentage();
+            _filteredCpuUsagePercentage = Smoothed(_filteredCpuUsagePercentage, cpu);
+            _filteredMemoryUsageBytes = _filteredMemoryUsageBytes < 0 ? used : (long)Smoothed(_filteredMemoryUsageBytes, used);
+            return Create(_filteredCpuUsagePercentage, cpu, _filteredMemoryUsageBytes, used, maximum - _filteredMemoryUsageBytes,
+                maximum - used, maximum);
+        }
     }
+
+    /// <summary>
+    /// Placement's view of a silo: a rise counts at once (a silo getting busy should get fewer new grains now), a fall
+    /// only gradually (one quiet second does not make a busy silo look idle), as Orleans' own filter intends.
+    /// </summary>
+    public static float Smoothed(float previous, float measured) => measured >= previous ? measured : previous + Decay * (measured - previous);
+
+    private const float Decay = 0.2f;
 
     /// <summary>
     /// Of all cores (100 = every core busy), as the runtime's cpu-usage counter; over the time since the previous call, or
     /// the previous figure when the calls come closer than <see cref="MinimumInterval"/>, too short to mean anything.
     /// </summary>
-    private float CpuUsagePercentage()
+    private float MeasureCpuUsagePercentage()
     {
-        lock (_lock)
-        {
-            var now = Stopwatch.GetTimestamp();
-            var elapsed = Stopwatch.GetElapsedTime(_lastTimestamp, now);
-            if (elapsed < MinimumInterval) return _cpuUsagePercentage;
-            var cpuTime = Environment.CpuUsage.TotalTime;
-            var busy = (cpuTime - _lastCpuTime) / (elapsed * Environment.ProcessorCount);
-            _cpuUsagePercentage = (float)Math.Clamp(100 * busy, 0, 100);
-            _lastTimestamp = now;
-            _lastCpuTime = cpuTime;
-            return _cpuUsagePercentage;
-        }
+        var now = Stopwatch.GetTimestamp();
+        var elapsed = Stopwatch.GetElapsedTime(_lastTimestamp, now);
+        if (elapsed < MinimumInterval) return _cpuUsagePercentage;
+        var cpuTime = Environment.CpuUsage.TotalTime;
+        var busy = (cpuTime - _lastCpuTime) / (elapsed * Environment.ProcessorCount);
+        _cpuUsagePercentage = (float)Math.Clamp(100 * busy, 0, 100);
+        _lastTimestamp = now;
+        _lastCpuTime = cpuTime;
+        return _cpuUsagePercentage;
     }
 
     private static readonly TimeSpan MinimumInterval = TimeSpan.FromMilliseconds(500);
@@ -59,14 +69,4 @@ public sealed class OnDemandEnvironmentStatistics : IEnvironmentStatisticsProvid
     [UnsafeAccessor(UnsafeAccessorKind.Constructor)]
     private static extern EnvironmentStatistics Create(float cpuUsagePercentage, float rawCpuUsagePercentage, long memoryUsageBytes,
         long rawMemoryUsageBytes, long availableMemoryBytes, long rawAvailableMemoryBytes, long maximumAvailableMemoryBytes);
-}
-
-public static class OnDemandEnvironmentStatisticsExtensions
-{
-    /// <summary>Replaces Orleans' event-counter-based provider (silo and client register one each).</summary>
-    public static IServiceCollection UseOnDemandEnvironmentStatistics(this IServiceCollection services)
-    {
-        services.Replace(ServiceDescriptor.Singleton<IEnvironmentStatisticsProvider, OnDemandEnvironmentStatistics>());
-        return services;
-    }
 }

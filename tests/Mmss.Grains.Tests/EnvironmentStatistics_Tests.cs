@@ -50,4 +50,14 @@ public sealed class EnvironmentStatistics_Tests
         Assert.Equal(measured.MaximumAvailableMemoryBytes, measured.RawMemoryUsageBytes + measured.RawAvailableMemoryBytes);
         Assert.InRange(measured.MemoryUsagePercentage, 0f, 100f);
     }
+
+    [Fact]
+    public void A_rise_counts_at_once_and_a_fall_gradually()
+    {
+        Assert.Equal(80f, OnDemandEnvironmentStatistics.Smoothed(10f, 80f));
+        var falling = OnDemandEnvironmentStatistics.Smoothed(80f, 10f);
+        Assert.InRange(falling, 10.5f, 79.5f);
+        var later = OnDemandEnvironmentStatistics.Smoothed(falling, 10f);
+        Assert.InRange(later, 10f, falling - 0.5f);
+    }
 }
