@@ -32,6 +32,9 @@ public static class MmssSiloBuilderExtensions
         // The one silo owns the whole grain directory, so a cache of grain locations would only copy it: about 230 bytes
         // for every grain ever activated (an idle terminal's user grain and its throttle grain) and ~19 MB reserved at start.
         silo.Configure<GrainDirectoryOptions>(directory => directory.CachingStrategy = GrainDirectoryOptions.CachingStrategyType.None);
+        // One silo: there is no other silo to publish its load to, nor to probe (see CoarseTimerTimeProvider).
+        silo.Configure<DeploymentLoadPublisherOptions>(o => o.DeploymentLoadPublisherRefreshTime = TimeSpan.FromSeconds(30));
+        silo.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, new CoarseTimerTimeProvider(TimeSpan.FromSeconds(1)));
         silo.Configure<ClusterOptions>(cluster =>
         {
             cluster.ClusterId = "mmss";
