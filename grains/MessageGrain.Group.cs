@@ -41,28 +41,56 @@ public sealed partial class MessageGrain
         MmssMetrics.Submitted(group: true);
         MmssMetrics.GroupFannedOut(members.Count);
 
-        // spec 6.5.2: each copy names its group; MsgGroup is added when the sender left it out. An emergency's copies
-        // are emergency copies: ahead of ordinary mail in every member's mailbox and on every member's connection.
-        IReadOnlyList<KeyValuePair<string, string>>? added = submission.MsgGroup is null ? [new("MsgGroup", group.Gdn)] : null;
-        var accepted = await Task.WhenAll(members.Select(m => AcceptCopyAsync(m, submission, group.Gdn, expiresAt, added)));
-        var offline = members.Where((_, i) => accepted[i] == MmsAcceptance.StoredOffline).ToList();
-        _offline = [.. offline];
-
-        // Written once every copy is stored: a crash before this makes a retry fan out again, which members ignore.
-        await UpdateStateAsync(s =>
+        var outcomes = await Task.WhenAll(members.Select(m => TryAcceptCopyAsync(m, submission, group.Gdn, expiresAt)));
+        if (outcomes.All(o => o.Failure is not null))
         {
-            s.ContentHash = hash;
-            s.StoredOffline = offline;
-        });
-        StartWindow(aggregateAt);
-        var unknown = members.Where((_, i) => accepted[i] == MmsAcceptance.Unknown).ToArray();
-        foreach (var member in unknown)
-        {
-            await MemberAnsweredAsync(member, MmsRules.FailType, FailCode.RecipientUnknown.ToString(CultureInfo.InvariantCulture));
+            // Nothing stored that this activation knows of: the caller may try again, or answer FAIL 9 truthfully.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outcomes[0].Failure!);
         }
+
+        // From the first stored copy on, the MMS is accepted: some members may have it already, so the sender must never
+        // hear it failed. Copies that could not be stored (the database restarting, a silo dying) are this grain's to
+        // finish, tried again until the message expires, rather than the caller's to retry and then answer FAIL 9.
+        var owed = new List<string>();
+        var unknown = new List<string>();
+        for (var i = 0; i < members.Count; i++)
+        {
+            if (outcomes[i].Failure is not null) owed.Add(members[i]);
+            else if (outcomes[i].Acceptance == MmsAcceptance.StoredOffline) _offline.Add(members[i]);
+            else if (outcomes[i].Acceptance == MmsAcceptance.Unknown) unknown.Add(members[i]);
+        }
+        if (owed.Count > 0)
+        {
+            _unfinished = new UnfinishedFanOut(submission, owed);
+            logger.LogWarning(outcomes.First(o => o.Failure is not null).Failure,
+                "Group MMS {MessageId} from {Sender} to {Group}: {Owed} of {Count} copies not stored yet; tried again until they are",
+                MessageId, Sender, group.Gdn, owed.Count, members.Count);
+        }
+
+        // Written once the copies are stored (those still owed named): a crash before this makes a retry fan out again,
+        // which members who have their copy ignore.
+        try
+        {
+            await UpdateStateAsync(s =>
+            {
+                s.ContentHash = hash;
+                s.StoredOffline = [.. _offline];
+                s.CopiesOwed = owed.Count > 0 ? owed : null;
+            });
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _stateOwed = true;
+            logger.LogWarning(e, "Group MMS {MessageId} from {Sender}: its state could not be written yet; tried again", MessageId, Sender);
+        }
+        StartWindow(aggregateAt);
+        await RecordUnknownMembersAsync(unknown);
+        if (_unfinished is not null || _stateOwed) ArmFinisher();
         if (!state.State.Aggregated && SettledWithOfflineMembers()) await AggregateIfOwedAsync(windowClosed: false);
-        logger.LogInformation("Group MMS {MessageId} from {Sender} to {Group}: {Count} copies stored", MessageId, Sender, group.Gdn, members.Count - unknown.Length);
-        return SubmitOutcome.Stored($"stored for {members.Count - unknown.Length} members of {group.Gdn}");
+        logger.LogInformation("Group MMS {MessageId} from {Sender} to {Group}: {Count} copies stored", MessageId, Sender, group.Gdn,
+            members.Count - unknown.Count - owed.Count);
+        return SubmitOutcome.Stored($"stored for {members.Count - unknown.Count - owed.Count} members of {group.Gdn}" +
+            (owed.Count > 0 ? $", {owed.Count} more to follow" : ""));
     }
 
     /// <summary>An emergency's sender learns sooner who has it; never later than an ordinary message's.</summary>
@@ -73,14 +101,50 @@ public sealed partial class MessageGrain
 
     /// <summary>
     /// A member's copy: stored in the member's mailbox here, or queued for the member's home MMSS (seed 6.5.4), whose
-    /// answer comes back like a local member's; until then the member counts as online and unanswered.
+    /// answer comes back like a local member's; until then the member counts as online and unanswered. spec 6.5.2: each
+    /// copy names its group; MsgGroup is added when the sender left it out. An emergency's copies are emergency copies:
+    /// ahead of ordinary mail in every member's mailbox and on every member's connection.
     /// </summary>
-    private async Task<MmsAcceptance> AcceptCopyAsync(string member, MmsSubmission submission, string gdn, DateTimeOffset expiresAt,
-        IReadOnlyList<KeyValuePair<string, string>>? added)
+    private async Task<MmsAcceptance> AcceptCopyAsync(string member, MmsSubmission submission, string gdn, DateTimeOffset expiresAt)
     {
-        if (peers.FindByUdn(member) is not { } peer) return await GrainFactory.User(member).AcceptMmsAsync(Sender, submission, expiresAt, added);
+        if (peers.FindByUdn(member) is not { } peer)
+        {
+            IReadOnlyList<KeyValuePair<string, string>>? added = submission.MsgGroup is null ? [new("MsgGroup", gdn)] : null;
+            return await GrainFactory.User(member).AcceptMmsAsync(Sender, submission, expiresAt, added);
+        }
         var outcome = await GrainFactory.GetGrain<IPeerLinkGrain>(peer.Domain).RelayMmsAsync(submission with { Recipient = member }, gdn);
         return outcome.Accepted ? MmsAcceptance.Online : MmsAcceptance.Unknown;
+    }
+
+    private async Task<CopyOutcome> TryAcceptCopyAsync(string member, MmsSubmission submission, string gdn, DateTimeOffset expiresAt)
+    {
+        try
+        {
+            return new CopyOutcome(await AcceptCopyAsync(member, submission, gdn, expiresAt), null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new CopyOutcome(MmsAcceptance.Unknown, e);
+        }
+    }
+
+    private readonly record struct CopyOutcome(MmsAcceptance Acceptance, Exception? Failure);
+
+    /// <summary>Members who turned out not to exist answer FAIL 1 at once; one whose answer cannot be stored yet is tried again.</summary>
+    private async Task RecordUnknownMembersAsync(IEnumerable<string> unknown)
+    {
+        foreach (var member in unknown)
+        {
+            try
+            {
+                await MemberAnsweredAsync(member, MmsRules.FailType, FailCode.RecipientUnknown.ToString(CultureInfo.InvariantCulture));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                (_unfinished ??= new UnfinishedFanOut(null, [])).UnknownOwed.Add(member);
+                logger.LogWarning(e, "Group MMS {MessageId}: the FAIL of unknown member {Member} could not be stored yet", MessageId, member);
+            }
+        }
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)

@@ -46,6 +46,7 @@ public sealed partial class MessageGrain(
                 await NotifySenderAsync(answered, state.State.AnswerReturnCode);
                 return SubmitOutcome.Stored("duplicate of an answered message; answer sent again");
             }
+            await ResumeFanOutAsync(submission);
             return SubmitOutcome.Stored("duplicate of a stored message");
         }
 
@@ -56,12 +57,23 @@ public sealed partial class MessageGrain(
         var recipient = GrainFactory.User(submission.Recipient);
         if (await recipient.AcceptMmsAsync(Sender, submission, expiresAt) != MmsAcceptance.Unknown)
         {
-            await UpdateStateAsync(s =>
+            try
             {
-                s.Recipient = submission.Recipient;
-                s.ContentHash = hash;
-                s.ExpiresAt = expiresAt;
-            });
+                await UpdateStateAsync(s =>
+                {
+                    s.Recipient = submission.Recipient;
+                    s.ContentHash = hash;
+                    s.ExpiresAt = expiresAt;
+                });
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The recipient has it (and may have read it): the sender must not hear it failed. Written again later.
+                _stateOwed = true;
+                ArmFinisher();
+                logger.LogWarning(e, "MMS {MessageId} from {Sender}: stored for {Recipient}, its own state not written yet; tried again",
+                    MessageId, Sender, submission.Recipient);
+            }
             // Raised here, not by the recipient's grain, on this path: only now is it known the recipient is a user.
             events.Submitted(Sender, MessageId, submission.Recipient, group: false, submission.Emergency);
             if (peers.FindByUdn(Sender) is { } origin) events.Relayed(Sender, MessageId, submission.Recipient, origin.Domain, outbound: false);

@@ -37,4 +37,7 @@ public sealed class MessageState
 
     /// <summary>Members who had no live session when their copy was stored: settled for the aggregated answer.</summary>
     [Id(13)] public List<string>? StoredOffline { get; set; }
+
+    /// <summary>Members whose copy could not be stored yet when this was written: a resubmission of the id resumes them.</summary>
+    [Id(14)] public List<string>? CopiesOwed { get; set; }
 }

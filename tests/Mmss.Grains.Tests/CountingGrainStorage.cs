@@ -4,7 +4,7 @@ namespace Mmss.Grains.Tests;
 
 /// <summary>
 /// Wraps a silo's real grain storage provider, counting its writes and clears into the fixture's
-/// <see cref="StorageTap"/> so that tests can state what a message costs. Forwards the silo lifecycle to the provider
+/// <see cref="StorageTap"/> so that tests can state what a message costs, and failing a grain's next write when the tap says so. Forwards the silo lifecycle to the provider
 /// (the ADO.NET provider initializes there).
 /// </summary>
 public sealed class CountingGrainStorage(IGrainStorage inner, StorageTap tap) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
@@ -15,10 +15,13 @@ public sealed class CountingGrainStorage(IGrainStorage inner, StorageTap tap) : 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ReadStateAsync(stateName, grainId, grainState);
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        var key = grainId.Key.ToString();
+        if (tap.TakeGrainWriteFailure(key)) throw new IOException("grain storage unreachable");
         tap.CountGrainWrite();
-        return inner.WriteStateAsync(stateName, grainId, grainState);
+        await inner.WriteStateAsync(stateName, grainId, grainState);
+        tap.CountGrainWriteOf(key);
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)

@@ -1,5 +1,6 @@
 using System.Text;
 using Mmss.GrainInterfaces;
+using Orleans.Core.Internal;
 
 namespace Mmss.Grains.Tests;
 
@@ -166,6 +167,67 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         await SendAsync("g9-s", "g9", "g9-m");
         await SendAsync("g9-s", "g9", "g9-m");
         Assert.Single(await OnlineAsync("g9-a"), d => d.MessageId == "g9-m");
+    }
+
+    [Fact]
+    public async Task A_copy_that_cannot_be_stored_at_first_follows_and_the_MMS_is_accepted_not_failed()
+    {
+        await GroupAsync("g11", "g11-s", "g11-a", "g11-b");
+        await OnlineAsync("g11-s");
+        await OnlineAsync("g11-a");
+        await OnlineAsync("g11-b");
+        // Storage refuses g11-b's copy once: g11-a has the MMS already, so the sender must not be told it failed.
+        fixture.Storage.FailNextAppend("g11-b");
+        Assert.True((await SendAsync("g11-s", "g11", "g11-m")).Accepted);
+        Assert.Equal("g11-m", (await Observer.NextAsync("s-g11-a")).MessageId);
+
+        var late = await Observer.NextAsync("s-g11-b", TimeSpan.FromSeconds(30));
+        Assert.Equal((DeliveryKind.Mms, "g11-m", "g11"), (late.Kind, late.MessageId, Property(late, "MsgGroup")));
+        await AnswerAsync("g11-a", "g11-m", "2", "1");
+        await AnswerAsync("g11-b", "g11-m", "2", "1");
+        var outcome = await Observer.NextAsync("s-g11-s");
+        Assert.Equal(("ACK", "1"), (outcome.From, Property(outcome, "ReturnCode")));
+        Assert.Single(await fixture.Mailbox.LoadAsync("g11-b"), e => e.MessageId == "g11-m");
+        Assert.Empty(await DrainAsync("g11-s"));
+    }
+
+    [Fact]
+    public async Task When_no_copy_can_be_stored_the_submission_fails_and_its_retry_stores_each_copy_once()
+    {
+        await GroupAsync("g12", "g12-s", "g12-a", "g12-b");
+        fixture.Storage.FailNextAppend("g12-a");
+        fixture.Storage.FailNextAppend("g12-b");
+        // Nothing stored: the caller may answer FAIL 9 (after its own retries) without anyone having the MMS.
+        await Assert.ThrowsAnyAsync<Exception>(() => SendAsync("g12-s", "g12", "g12-m"));
+        Assert.Empty(await fixture.Mailbox.LoadAsync("g12-a"));
+
+        Assert.True((await SendAsync("g12-s", "g12", "g12-m")).Accepted);
+        Assert.Single(await fixture.Mailbox.LoadAsync("g12-a"), e => e.MessageId == "g12-m");
+        Assert.Single(await fixture.Mailbox.LoadAsync("g12-b"), e => e.MessageId == "g12-m");
+    }
+
+    [Fact]
+    public async Task Copies_still_owed_when_the_message_grain_is_lost_follow_a_resubmission_of_the_id()
+    {
+        await GroupAsync("g13", "g13-s", "g13-a", "g13-b");
+        fixture.Storage.FailAppends("g13-b", 1000);
+        Assert.True((await SendAsync("g13-s", "g13", "g13-m")).Accepted);
+        Assert.Single(await fixture.Mailbox.LoadAsync("g13-a"), e => e.MessageId == "g13-m");
+
+        // The activation holding the owed copy goes (as with its silo); storage comes back; the sender's terminal,
+        // never answered, resends the same id.
+        await Grains.GetGrain<IMessageGrain>(MessageKey.For("g13-s", "g13-m")).Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        fixture.Storage.StopFailingAppends("g13-b");
+        Assert.True((await SendAsync("g13-s", "g13", "g13-m")).Accepted);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(await fixture.Mailbox.LoadAsync("g13-b")).Any(e => e.MessageId == "g13-m"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the copy owed to g13-b was never stored");
+            await Task.Delay(50);
+        }
+        Assert.Single(await fixture.Mailbox.LoadAsync("g13-a"), e => e.MessageId == "g13-m");
+        Assert.Single(await fixture.Mailbox.LoadAsync("g13-b"), e => e.MessageId == "g13-m");
     }
 
     [Fact]

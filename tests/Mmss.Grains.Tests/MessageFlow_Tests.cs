@@ -321,6 +321,34 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_MMS_stored_for_its_recipient_is_accepted_though_its_own_state_cannot_be_written_yet()
+    {
+        await ProvisionAsync("a20", "b20");
+        var key = MessageKey.For("a20", "m20");
+        var message = Grains.GetGrain<IMessageGrain>(key);
+        await message.RecordUploadAsync(["f20.jpg"]);
+        var writes = fixture.Storage.GrainWritesOf(key);
+
+        // The recipient's copy is stored; the message grain's own write fails: the recipient may be reading it already,
+        // so the submission must not fail (the terminal would be told FAIL 9).
+        fixture.Storage.FailNextGrainWrite(key);
+        Assert.True((await SubmitAsync(Mms("m20", "a20", "b20") with { Attach = "f20.jpg" })).Accepted);
+        Assert.Single(await fixture.Mailbox.LoadAsync("b20"), e => e.MessageId == "m20");
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (fixture.Storage.GrainWritesOf(key) == writes)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the message's state was never written");
+            await Task.Delay(50);
+        }
+        // What was written is the submission: a new activation knows the id, and other content under it is FAIL 8.
+        await message.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var other = await SubmitAsync(Mms("m20", "a20", "b20", "other") with { Attach = "f20.jpg" });
+        Assert.Equal(FailCode.DuplicateIdDifferentContent, other.FailCode);
+        Assert.Single(await fixture.Mailbox.LoadAsync("b20"), e => e.MessageId == "m20");
+    }
+
+    [Fact]
     public async Task An_answer_whose_relay_failed_reaches_the_sender_without_anyone_retrying_it()
     {
         await ProvisionAsync("a13", "b13");

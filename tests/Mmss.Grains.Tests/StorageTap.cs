@@ -27,12 +27,38 @@ public sealed class StorageTap
 
     internal bool TakeLoadFailure(string owner) => _failNextLoad.TryRemove(owner, out _);
 
-    private readonly ConcurrentDictionary<string, byte> _failNextAppend = new();
+    private readonly ConcurrentDictionary<string, int> _appendFailures = new();
 
     /// <summary>The next entry stored in the owner's mailbox, on whichever silo, fails.</summary>
-    public void FailNextAppend(string owner) => _failNextAppend[owner] = 0;
+    public void FailNextAppend(string owner) => FailAppends(owner, 1);
 
-    internal bool TakeAppendFailure(string owner) => _failNextAppend.TryRemove(owner, out _);
+    /// <summary>The next <paramref name="times"/> entries stored in the owner's mailbox fail: an outage of some length.</summary>
+    public void FailAppends(string owner, int times) => _appendFailures[owner] = times;
+
+    public void StopFailingAppends(string owner) => _appendFailures.TryRemove(owner, out _);
+
+    internal bool TakeAppendFailure(string owner)
+    {
+        while (_appendFailures.TryGetValue(owner, out var left))
+        {
+            if (left <= 1 ? _appendFailures.TryRemove(new KeyValuePair<string, int>(owner, left)) : _appendFailures.TryUpdate(owner, left - 1, left))
+                return true;
+        }
+        return false;
+    }
+
+    private readonly ConcurrentDictionary<string, byte> _failNextGrainWrite = new();
+    private readonly ConcurrentDictionary<string, int> _grainWritesByKey = new();
+
+    /// <summary>The next state write of the grain with this key (its string key), on whichever silo, fails.</summary>
+    public void FailNextGrainWrite(string grainKey) => _failNextGrainWrite[grainKey] = 0;
+
+    internal bool TakeGrainWriteFailure(string grainKey) => _failNextGrainWrite.TryRemove(grainKey, out _);
+
+    /// <summary>State writes of the grain with this key that storage took.</summary>
+    public int GrainWritesOf(string grainKey) => _grainWritesByKey.GetValueOrDefault(grainKey);
+
+    internal void CountGrainWriteOf(string grainKey) => _grainWritesByKey.AddOrUpdate(grainKey, 1, (_, n) => n + 1);
 
     internal void CountGrainWrite() => Interlocked.Increment(ref _grainWrites);
 
