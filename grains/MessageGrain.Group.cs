@@ -42,15 +42,16 @@ public sealed partial class MessageGrain
         MmssMetrics.GroupFannedOut(members.Count);
 
         var outcomes = await Task.WhenAll(members.Select(m => TryAcceptCopyAsync(m, submission, group.Gdn, expiresAt)));
-        if (outcomes.All(o => o.Failure is not null))
+        if (outcomes.All(o => o.Failure is not null) && !outcomes.Any(o => StorageOutcomeUnknownException.IsIn(o.Failure)))
         {
-            // Nothing stored that this activation knows of: the caller may try again, or answer FAIL 9 truthfully.
+            // Nothing stored: the caller may try again, or answer FAIL 9 truthfully.
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outcomes[0].Failure!);
         }
 
-        // From the first stored copy on, the MMS is accepted: some members may have it already, so the sender must never
-        // hear it failed. Copies that could not be stored (the database restarting, a silo dying) are this grain's to
-        // finish, tried again until the message expires, rather than the caller's to retry and then answer FAIL 9.
+        // From the first copy stored (or perhaps stored: a commit whose outcome never came back) on, the MMS is accepted:
+        // members may have it already, so the sender must never hear it failed. Copies that could not be stored (the
+        // database restarting, a silo dying) are this grain's to finish, tried again until the message expires, rather
+        // than the caller's to retry and then answer FAIL 9; members who have one already are not given a second.
         var owed = new List<string>();
         var unknown = new List<string>();
         for (var i = 0; i < members.Count; i++)

@@ -11,6 +11,9 @@ public sealed partial class UserGrain
     private Mailbox? _mailbox;
     private Task<Mailbox>? _mailboxLoad;
 
+    /// <summary>MMS (sender, id) whose storing failed with its outcome unknown: possibly stored, so looked up before storing again.</summary>
+    private HashSet<(string From, string MessageId)>? _maybeStored;
+
     // Loaded once: NotifyAsync interleaves, so two calls may ask for the mailbox before the first load completes.
     // A failed load is not kept: the next call tries again rather than failing until the grain is collected.
     private Task<Mailbox> MailboxAsync() =>
@@ -140,7 +143,7 @@ public sealed partial class UserGrain
         if (MmsRules.Validate(submission) is { } malformed) return SubmitOutcome.Failed(FailCode.Malformed, malformed);
         var hash = MmsRules.ContentHash(submission);
         var mailbox = await MailboxAsync();
-        if (mailbox.FindMms(submission.Sender, submission.MessageId) is { } known)
+        if (await FindMmsAsync(mailbox, submission.Sender, submission.MessageId) is { } known)
         {
             if (!known.Direct || known.ContentHash is null || !known.ContentHash.AsSpan().SequenceEqual(hash))
                 return SubmitOutcome.Failed(FailCode.DuplicateIdDifferentContent, "this id was already used for another message");
@@ -169,7 +172,7 @@ public sealed partial class UserGrain
         if (state.State.Credentials is null) return MmsAcceptance.Unknown;
         var mailbox = await MailboxAsync();
         // A message grain that resumes a fan-out after a crash must not store a second copy.
-        if (mailbox.FindMms(sender, submission.MessageId) is null)
+        if (await FindMmsAsync(mailbox, sender, submission.MessageId) is null)
         {
             await AppendAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, sender, MmsRules.SharedStanzaType(submission.StanzaType),
                 submission.Payload, addedProperties, expiresAt, Answered: false, Emergency: submission.Emergency));
@@ -269,10 +272,36 @@ public sealed partial class UserGrain
 
     /// <param name="submitted">a one-to-one MMS submitted straight to this grain: its "submitted" event is raised here,
     /// once it is stored and ahead of its "delivered" or "stored" event</param>
+    /// <summary>
+    /// The MMS stored under this sender and id, in memory, or in the store when an earlier attempt to store it came back
+    /// with its outcome unknown (it may have committed, and is then added and pushed as if just stored).
+    /// </summary>
+    private async Task<MailboxEntry?> FindMmsAsync(Mailbox mailbox, string from, string messageId)
+    {
+        if (mailbox.FindMms(from, messageId) is { } known) return known;
+        if (_maybeStored is null || !_maybeStored.Contains((from, messageId))) return null;
+        var stored = (await store.LoadAsync(Udn)).FirstOrDefault(e => e.Kind == DeliveryKind.Mms && e.From == from && e.MessageId == messageId);
+        _maybeStored.Remove((from, messageId));
+        if (stored is null || mailbox.FindMms(from, messageId) is not null) return mailbox.FindMms(from, messageId);
+        logger.LogInformation("{Udn}: MMS {MessageId} from {From}, whose storing had an unknown outcome, was stored", Udn, messageId, from);
+        mailbox.Add(stored);
+        Push(stored);
+        return stored;
+    }
+
     private async Task AppendAsync(MailboxEntry entry, bool submitted = false)
     {
         var mailbox = await MailboxAsync();
-        var seq = await store.AppendAsync(Udn, entry);
+        long seq;
+        try
+        {
+            seq = await store.AppendAsync(Udn, entry);
+        }
+        catch (StorageOutcomeUnknownException) when (entry.Kind == DeliveryKind.Mms)
+        {
+            (_maybeStored ??= []).Add((entry.From, entry.MessageId));
+            throw;
+        }
         var stored = entry with { Seq = seq };
         mailbox.Add(stored);
         MmssMetrics.MailboxHolds(mailbox.Count);

@@ -26,6 +26,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
     private async Task<SubmitOutcome> SubmitWithRetriesAsync(MmsSubmission submission, string recipientDomain)
     {
         DateTime? firstFailure = null;
+        var outcomeUnknown = false;
         var delay = TimeSpan.FromMilliseconds(500);
         while (true)
         {
@@ -34,8 +35,10 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
                 var submitting = MmsSubmitter.SubmitAsync(grains, submission, peers, recipientDomain);
                 return await (firstFailure is null ? submitting : BoundedGrainCall.Bounded(submitting));
             }
-            catch (Exception e) when (e is not OperationCanceledException && MayRetry(e, firstFailure ??= DateTime.UtcNow, delay))
+            catch (Exception e) when (e is not OperationCanceledException)
             {
+                outcomeUnknown |= e is TimeoutException || StorageOutcomeUnknownException.IsIn(e);
+                if (!MayRetry(firstFailure ??= DateTime.UtcNow, delay, outcomeUnknown)) throw;
                 logger.LogWarning("MMS {MessageId} from {Udn} could not be stored yet ({Reason}); retrying",
                     submission.MessageId, submission.Sender, e.Message);
                 await Task.Delay(delay);
@@ -45,15 +48,16 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
     }
 
     /// <summary>
-    /// Within <see cref="C2sOptions.StoreRetrySeconds"/> of the first failure; a timeout (Orleans' or the bound of a
-    /// call) for up to <see cref="AnswerRetryWindow"/>: it says nothing of whether the MMS was stored, and
-    /// answering FAIL 9 to an MMS that may be delivered is what the retries are for. Only a failure that keeps coming
-    /// (storage refusing writes) ends in FAIL 9.
+    /// Within <see cref="C2sOptions.StoreRetrySeconds"/> of the first failure; once an attempt's outcome was unknown (a
+    /// timeout, Orleans' or the bound of a call; a commit the database never confirmed) for up to
+    /// <see cref="AnswerRetryWindow"/>: such a failure says nothing of whether the MMS was stored, even if the attempts
+    /// after it are plainly refused, and answering FAIL 9 to an MMS that may be delivered is what the retries are for.
+    /// Only failures that say nothing was stored (storage refusing writes) end in FAIL 9 at the shorter bound.
     /// </summary>
-    private bool MayRetry(Exception failure, DateTime firstFailure, TimeSpan delay)
+    private bool MayRetry(DateTime firstFailure, TimeSpan delay, bool outcomeUnknown)
     {
         var window = TimeSpan.FromSeconds(options.Value.StoreRetrySeconds);
-        if (failure is TimeoutException && window > TimeSpan.Zero && window < AnswerRetryWindow) window = AnswerRetryWindow;
+        if (outcomeUnknown && window > TimeSpan.Zero && window < AnswerRetryWindow) window = AnswerRetryWindow;
         return DateTime.UtcNow + delay < firstFailure + window;
     }
 

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Mmss.GrainInterfaces;
 using Npgsql;
 
 namespace Mmss.Silo.Cluster;
@@ -174,6 +175,10 @@ public sealed class PostgresDatabase : IAsyncDisposable
                 _unreachable = true;
                 _logger.LogError(failure, "PostgreSQL unavailable; {Count} writes failed{Outcome}", batch.Count,
                     undecided is null ? "" : $" (transaction {undecided} outcome unknown)");
+                // A commit whose outcome is unknown may have stored every write of the batch: its callers must not take
+                // the failure for "nothing stored" (a sender answered FAIL 9 for an MMS its recipients then get).
+                if (undecided is not null)
+                    failure = new StorageOutcomeUnknownException($"PostgreSQL was lost while transaction {undecided} committed; it may be stored", failure);
                 foreach (var write in batch) write.Fail(failure);
                 return;
             }

@@ -3,7 +3,7 @@ namespace Mmss.Faults;
 /// <summary>
 /// Cluster faults at random moments of the workload, in turn: kill -9 of a gateway (its terminals log in again through
 /// the other), kill -9 of a silo (its grains come back on the other), a PostgreSQL restart (immediate shutdown); each
-/// process is started again at once, as an orchestrator would.
+/// process is started again at once, as an orchestrator would (PostgreSQL after --db-down seconds, if given).
 /// </summary>
 public static class ClusterLoop
 {
@@ -32,8 +32,10 @@ public static class ClusterLoop
                     what = $"kill -9 {silo}";
                     break;
                 default:
-                    await cluster.Postgres.RestartAsync(immediate: true);
-                    what = "PostgreSQL restart";
+                    await cluster.Postgres.ShutDownAsync(immediate: true);
+                    if (options.DatabaseDownSeconds > 0) await Task.Delay(TimeSpan.FromSeconds(options.DatabaseDownSeconds));
+                    await cluster.Postgres.StartAsync();
+                    what = options.DatabaseDownSeconds > 0 ? $"PostgreSQL down for {options.DatabaseDownSeconds} s" : "PostgreSQL restart";
                     break;
             }
             done.Add($"{what} after {moments[i]} messages (back in {(DateTime.UtcNow - started).TotalSeconds:0.0} s)");

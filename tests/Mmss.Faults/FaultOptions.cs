@@ -28,6 +28,12 @@ public sealed class FaultOptions
     /// <summary>How long the s3-down and mqtt-down loops keep their dependency down (s3-down: longer until uploads are refused).</summary>
     public int OutageSeconds { get; private set; } = 10;
 
+    /// <summary>
+    /// How long the cluster loop keeps PostgreSQL down at its restarts; 0 starts it again at once (which takes 3 s on a
+    /// quiet machine and took 11 s on a busy CI one). Longer than the gateways' StoreRetrySeconds, MMS are refused.
+    /// </summary>
+    public int DatabaseDownSeconds { get; private set; }
+
     public int SettleSeconds { get; private set; } = 180;
     public int FinalCheckSeconds { get; private set; } = 3;
     public int Seed { get; private set; } = Environment.TickCount;
@@ -50,6 +56,7 @@ public sealed class FaultOptions
                 case "--ping-timeout": options.PingTimeoutSeconds = Number(value); break;
                 case "--disk-mb": options.DiskMegabytes = Number(value); break;
                 case "--outage": options.OutageSeconds = Number(value); break;
+                case "--db-down": options.DatabaseDownSeconds = Number(value); break;
                 case "--settle": options.SettleSeconds = Number(value); break;
                 case "--seed": options.Seed = Number(value); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");

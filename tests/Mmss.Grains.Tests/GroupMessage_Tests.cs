@@ -231,6 +231,29 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Copies_whose_storing_had_an_unknown_outcome_make_the_MMS_accepted_and_are_delivered_once()
+    {
+        await GroupAsync("g14", "g14-s", "g14-a", "g14-b");
+        await OnlineAsync("g14-s");
+        await OnlineAsync("g14-a");
+        await OnlineAsync("g14-b");
+        // Every copy is stored but no member's grain hears so: the MMS may be delivered, so it must not fail.
+        fixture.Storage.LoseNextAppendOutcome("g14-a");
+        fixture.Storage.LoseNextAppendOutcome("g14-b");
+        Assert.True((await SendAsync("g14-s", "g14", "g14-m")).Accepted);
+
+        Assert.Equal("g14-m", (await Observer.NextAsync("s-g14-a", TimeSpan.FromSeconds(30))).MessageId);
+        Assert.Equal("g14-m", (await Observer.NextAsync("s-g14-b", TimeSpan.FromSeconds(30))).MessageId);
+        await AnswerAsync("g14-a", "g14-m", "2", "1");
+        await AnswerAsync("g14-b", "g14-m", "2", "1");
+        var outcome = await Observer.NextAsync("s-g14-s");
+        Assert.Equal(("ACK", "1"), (outcome.From, Property(outcome, "ReturnCode")));
+        Assert.Single(await fixture.Mailbox.LoadAsync("g14-a"), e => e.MessageId == "g14-m");
+        Assert.Single(await fixture.Mailbox.LoadAsync("g14-b"), e => e.MessageId == "g14-m");
+        Assert.DoesNotContain(await DrainAsync("g14-a"), d => d.MessageId == "g14-m");
+    }
+
+    [Fact]
     public async Task Thousand_members_each_get_exactly_one_copy_and_the_sender_one_aggregated_ack()
     {
         var members = Enumerable.Range(0, 1000).Select(i => $"k-{i}").ToArray();

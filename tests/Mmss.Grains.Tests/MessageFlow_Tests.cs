@@ -349,6 +349,24 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_MMS_whose_storing_had_an_unknown_outcome_says_so_and_its_retry_stores_no_second_copy()
+    {
+        await ProvisionAsync("a21", "b21");
+        var (observer, reference) = await GatewayAsync();
+        await Grains.GetGrain<IUserGrain>("b21").AttachSessionAsync(new SessionHandle("test-gateway", "s-b21", reference));
+
+        // The caller (a gateway) must be able to tell this from a refusal: the MMS may be stored.
+        fixture.Storage.LoseNextAppendOutcome("b21");
+        await Assert.ThrowsAsync<StorageOutcomeUnknownException>(() => SubmitAsync(Mms("m21", "a21", "b21")));
+
+        Assert.True((await SubmitAsync(Mms("m21", "a21", "b21"))).Accepted);
+        Assert.Single(await fixture.Mailbox.LoadAsync("b21"), e => e.MessageId == "m21");
+        Assert.Equal("m21", (await observer.NextAsync("s-b21")).MessageId);
+        Assert.True(await Grains.GetGrain<IUserGrain>("b21").AnswerAsync("m21", "2", "1"));
+        Assert.True(observer.IsEmpty("s-b21"), "the MMS was pushed twice");
+    }
+
+    [Fact]
     public async Task An_answer_whose_relay_failed_reaches_the_sender_without_anyone_retrying_it()
     {
         await ProvisionAsync("a13", "b13");

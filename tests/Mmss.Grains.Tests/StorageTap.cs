@@ -47,6 +47,13 @@ public sealed class StorageTap
         return false;
     }
 
+    private readonly ConcurrentDictionary<string, byte> _loseNextAppendOutcome = new();
+
+    /// <summary>The next entry stored in the owner's mailbox is stored, but its caller hears the outcome is unknown.</summary>
+    public void LoseNextAppendOutcome(string owner) => _loseNextAppendOutcome[owner] = 0;
+
+    internal bool TakeLostAppendOutcome(string owner) => _loseNextAppendOutcome.TryRemove(owner, out _);
+
     private readonly ConcurrentDictionary<string, byte> _failNextGrainWrite = new();
     private readonly ConcurrentDictionary<string, int> _grainWritesByKey = new();
 

@@ -1,19 +1,24 @@
+using Mmss.GrainInterfaces;
+
 namespace Mmss.Grains.Tests;
 
 /// <summary>
 /// Wraps a silo's real mailbox store: counts its writes into the fixture's <see cref="StorageTap"/> and fails an
-/// owner's load once when the tap says so, as a database that is briefly unreachable would.
+/// owner's load or append, or loses an append's outcome, when the tap says so, as a database that is briefly
+/// unreachable would.
 /// </summary>
 public sealed class TappedMailboxStore(IMailboxStore inner, StorageTap tap, bool ownsInner) : IMailboxStore, IAsyncDisposable
 {
     /// <summary>The store decorated.</summary>
     public IMailboxStore Inner => inner;
 
-    public Task<long> AppendAsync(string owner, MailboxEntry entry)
+    public async Task<long> AppendAsync(string owner, MailboxEntry entry)
     {
-        if (tap.TakeAppendFailure(owner)) return Task.FromException<long>(new IOException("mailbox store unreachable"));
+        if (tap.TakeAppendFailure(owner)) throw new IOException("mailbox store unreachable");
         tap.CountMailboxWrite();
-        return inner.AppendAsync(owner, entry);
+        var seq = await inner.AppendAsync(owner, entry);
+        if (tap.TakeLostAppendOutcome(owner)) throw new StorageOutcomeUnknownException("the database went away while the write committed");
+        return seq;
     }
 
     public Task UpdateAsync(string owner, MailboxEntry entry)
