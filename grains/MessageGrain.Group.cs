@@ -68,8 +68,8 @@ public sealed partial class MessageGrain
                 MessageId, Sender, group.Gdn, owed.Count, members.Count);
         }
 
-        // Written once the copies are stored (those still owed named): a crash before this makes a retry fan out again,
-        // which members who have their copy ignore.
+        // Written once the copies are stored (those still owed named, with what to store for them): a crash before this
+        // makes a retry fan out again, which members who have their copy ignore.
         try
         {
             await UpdateStateAsync(s =>
@@ -77,7 +77,9 @@ public sealed partial class MessageGrain
                 s.ContentHash = hash;
                 s.StoredOffline = [.. _offline];
                 s.CopiesOwed = owed.Count > 0 ? owed : null;
+                s.OwedSubmission = owed.Count > 0 ? submission : null;
             });
+            if (owed.Count > 0) _resumeRow = await store.AppendAsync(OutcomeOwner, ResumeMarker());
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -86,12 +88,18 @@ public sealed partial class MessageGrain
         }
         StartWindow(aggregateAt);
         await RecordUnknownMembersAsync(unknown);
-        if (_unfinished is not null || _stateOwed) ArmFinisher();
-        if (!state.State.Aggregated && SettledWithOfflineMembers()) await AggregateIfOwedAsync(windowClosed: false);
-        logger.LogInformation("Group MMS {MessageId} from {Sender} to {Group}: {Count} copies stored", MessageId, Sender, group.Gdn,
-            members.Count - unknown.Count - owed.Count);
-        return SubmitOutcome.Stored($"stored for {members.Count - unknown.Count - owed.Count} members of {group.Gdn}" +
-            (owed.Count > 0 ? $", {owed.Count} more to follow" : ""));
+        try
+        {
+            if (!state.State.Aggregated && SettledWithOfflineMembers()) await AggregateIfOwedAsync(windowClosed: false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The copies are stored: the window's close (or the next answer) aggregates instead.
+            logger.LogWarning(e, "Group MMS {MessageId} from {Sender}: its answer could not be aggregated yet", MessageId, Sender);
+        }
+        var stored = members.Count - unknown.Count - owed.Count;
+        logger.LogInformation("Group MMS {MessageId} from {Sender} to {Group}: {Count} copies stored", MessageId, Sender, group.Gdn, stored);
+        return StoredOrUnknown($"stored for {stored} members of {group.Gdn}" + (owed.Count > 0 ? $", {owed.Count} more to follow" : ""));
     }
 
     /// <summary>An emergency's sender learns sooner who has it; never later than an ordinary message's.</summary>
@@ -293,7 +301,10 @@ public sealed partial class MessageGrain
     {
         if (state.State.Group is null) return;
         await LoadOutcomesAsync();
-        await AggregateIfOwedAsync(windowClosed: true);
+        if (_unfinished is not null || ResumeFromState()) ArmFinisher();
+        else if (_resumeRow is not null && _finisher is null) await FinishOwedAsync(); // a marker left behind: removed
+        // Besides the message's expiry, the sweep comes early for copies owed: the window may still be open then.
+        if (time.GetUtcNow() >= state.State.AggregateAt) await AggregateIfOwedAsync(windowClosed: true);
         if (time.GetUtcNow() >= state.State.ExpiresAt)
         {
             // The message's life is over: whoever has not answered never will.
@@ -321,6 +332,12 @@ public sealed partial class MessageGrain
         var outcomes = new Dictionary<string, (string, string?)>();
         foreach (var row in await store.LoadAsync(OutcomeOwner))
         {
+            if (row.Kind == DeliveryKind.Mms)
+            {
+                // Not an answer: the marker that has the sweep resume copies owed (ResumeMarker).
+                _resumeRow ??= row.Seq;
+                continue;
+            }
             var properties = row.Properties ?? [];
             var msgType = properties.FirstOrDefault(p => p.Key == "MsgType").Value ?? MmsRules.FailType;
             var returnCode = properties.FirstOrDefault(p => p.Key == "ReturnCode").Value;

@@ -9,8 +9,10 @@ namespace Mmss.Grains;
 /// not recorded, the message's own state not written. Once one copy is stored the MMS is the server's to finish: the
 /// sender is never told it failed (FAIL 9) while members have it. A timer that keeps the activation alive tries again
 /// with backoff until nothing is owed; copies still owed when the message expires are that member's FAIL 5.
-/// A silo dying meanwhile loses the in-memory part; the state names the members still owed, and the sender's next
-/// submission of the same id (a gateway's retry, a terminal's resend after reconnecting) resumes from there.
+/// Copies owed outlive the activation (a silo's death, or the directory partition of a dead silo taking it): the state
+/// names them with the submission, and a row under the message's outcome owner, due at once, has the expiry sweep
+/// call <see cref="SweepAsync"/>, which resumes them. Until both are written the submission is not reported stored: the
+/// caller is told its outcome is unknown and keeps trying, and each try finishes what it can.
 /// </summary>
 public sealed partial class MessageGrain
 {
@@ -18,6 +20,9 @@ public sealed partial class MessageGrain
     private bool _stateOwed;
     private IGrainTimer? _finisher;
     private TimeSpan _finisherDelay;
+
+    /// <summary>The sequence number of the row that has the expiry sweep wake this grain while copies are owed.</summary>
+    private long? _resumeRow;
 
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(10);
@@ -30,14 +35,45 @@ public sealed partial class MessageGrain
         public bool Done => Owed.Count == 0 && UnknownOwed.Count == 0;
     }
 
-    /// <summary>A submission of an id whose state names copies still owed, seen by an activation that has lost them.</summary>
-    private async Task ResumeFanOutAsync(MmsSubmission submission)
+    /// <summary>Copies owed are recorded where a later activation finds them (or none are owed).</summary>
+    private bool OwedCopiesRecorded => _unfinished is not { Owed.Count: > 0 } || _resumeRow is not null;
+
+    /// <summary>The outcome to report once the fan-out has stored what it could: stored, or (copies owed but not recorded) unknown.</summary>
+    private SubmitOutcome StoredOrUnknown(string reason)
     {
-        if (_unfinished is not null || state.State.CopiesOwed is not { Count: > 0 } owed) return;
+        if (_unfinished is not null || _stateOwed) ArmFinisher();
+        if (OwedCopiesRecorded) return SubmitOutcome.Stored(reason);
+        throw new StorageOutcomeUnknownException(
+            $"group MMS {MessageId}: {_unfinished!.Owed.Count} copies could not be stored nor recorded as owed yet; some members may have it");
+    }
+
+    /// <summary>
+    /// A submission of an id already stored, while copies are owed: this activation's (finished as far as storage
+    /// allows now) or, after the activation that owed them was lost, those its state names.
+    /// </summary>
+    private async Task<SubmitOutcome?> FinishOnResubmissionAsync()
+    {
         await LoadOutcomesAsync();
-        _unfinished = new UnfinishedFanOut(submission, [.. owed]);
-        logger.LogInformation("Group MMS {MessageId} from {Sender}: resuming the fan-out to {Owed} members", MessageId, Sender, owed.Count);
-        ArmFinisher();
+        if (_unfinished is null && !ResumeFromState()) return null;
+        try
+        {
+            await FinishOwedAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not InconsistentStateException)
+        {
+            // Storage still failing: members have the MMS all the same, so this is no refusal (see StoredOrUnknown).
+            logger.LogWarning(e, "Group MMS {MessageId} from {Sender}: copies owed could not be finished on its resubmission", MessageId, Sender);
+        }
+        return StoredOrUnknown("duplicate of a stored message");
+    }
+
+    /// <summary>Takes up the copies the state names as owed, if this activation does not hold them already.</summary>
+    private bool ResumeFromState()
+    {
+        if (_unfinished is not null || state.State is not { CopiesOwed.Count: > 0, OwedSubmission: { } submission } owedState) return false;
+        _unfinished = new UnfinishedFanOut(submission, [.. owedState.CopiesOwed!]);
+        logger.LogInformation("Group MMS {MessageId} from {Sender}: resuming the fan-out to {Owed} members", MessageId, Sender, _unfinished.Owed.Count);
+        return true;
     }
 
     private void ArmFinisher()
@@ -55,7 +91,8 @@ public sealed partial class MessageGrain
         }
         catch (InconsistentStateException e)
         {
-            // A write reported failed had been made after all: what is stored is newer than this activation's view.
+            // A write reported failed had been made after all: what is stored is newer than this activation's view. A
+            // new activation reads it; copies owed that it names are resumed by the sweep.
             logger.LogWarning(e, "MMS {MessageId} from {Sender}: stored state changed under this activation; reloading it", MessageId, Sender);
             _unfinished = null;
             _stateOwed = false;
@@ -66,7 +103,7 @@ public sealed partial class MessageGrain
             logger.LogWarning(e, "MMS {MessageId} from {Sender}: what is owed could not be finished yet; tried again in {Delay}",
                 MessageId, Sender, _finisherDelay);
         }
-        if (_unfinished is null && !_stateOwed)
+        if (_unfinished is null && !_stateOwed && _resumeRow is null)
         {
             _finisher?.Dispose();
             _finisher = null;
@@ -90,20 +127,36 @@ public sealed partial class MessageGrain
                 _stateOwed = true;
             }
         }
-        if (_stateOwed)
+        if (_stateOwed) await WriteOwedStateAsync();
+        if (_unfinished is { Owed.Count: > 0 } && _resumeRow is null)
         {
-            var owed = _unfinished?.Owed;
-            await UpdateStateAsync(s =>
-            {
-                if (s.Group is null) return;
-                s.StoredOffline = [.. _offline];
-                s.CopiesOwed = owed is { Count: > 0 } ? [.. owed] : null;
-            });
-            _stateOwed = false;
-            logger.LogInformation("MMS {MessageId} from {Sender}: state written after an earlier failure", MessageId, Sender);
+            _resumeRow = await store.AppendAsync(OutcomeOwner, ResumeMarker());
+        }
+        else if (_unfinished is not { Owed.Count: > 0 } && _resumeRow is { } row)
+        {
+            await store.RemoveAsync(OutcomeOwner, row);
+            _resumeRow = null;
         }
         if (state.State.Group is not null && !state.State.Aggregated && SettledWithOfflineMembers()) await AggregateIfOwedAsync(windowClosed: false);
     }
+
+    /// <summary>The state as this activation knows it, with the copies still owed and what to store for them.</summary>
+    private async Task WriteOwedStateAsync()
+    {
+        var owed = _unfinished is { Owed.Count: > 0 } unfinished ? unfinished : null;
+        await UpdateStateAsync(s =>
+        {
+            if (s.Group is null) return;
+            s.StoredOffline = [.. _offline];
+            s.CopiesOwed = owed is null ? null : [.. owed.Owed];
+            s.OwedSubmission = owed?.Submission;
+        });
+        _stateOwed = false;
+    }
+
+    /// <summary>Due at once and again at each sweep until removed: the expiry sweep then calls <see cref="SweepAsync"/>.</summary>
+    private MailboxEntry ResumeMarker() =>
+        new(0, DeliveryKind.Mms, MessageId, Sender, null, null, null, time.GetUtcNow(), Answered: false);
 
     private async Task StoreOwedCopiesAsync(UnfinishedFanOut unfinished)
     {

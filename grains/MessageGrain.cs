@@ -46,7 +46,7 @@ public sealed partial class MessageGrain(
                 await NotifySenderAsync(answered, state.State.AnswerReturnCode);
                 return SubmitOutcome.Stored("duplicate of an answered message; answer sent again");
             }
-            await ResumeFanOutAsync(submission);
+            if (state.State.Group is not null && await FinishOnResubmissionAsync() is { } finished) return finished;
             return SubmitOutcome.Stored("duplicate of a stored message");
         }
 

@@ -1,3 +1,5 @@
+using Mmss.GrainInterfaces;
+
 namespace Mmss.Grains;
 
 [GenerateSerializer]
@@ -38,6 +40,9 @@ public sealed class MessageState
     /// <summary>Members who had no live session when their copy was stored: settled for the aggregated answer.</summary>
     [Id(13)] public List<string>? StoredOffline { get; set; }
 
-    /// <summary>Members whose copy could not be stored yet when this was written: a resubmission of the id resumes them.</summary>
+    /// <summary>Members whose copy could not be stored yet when this was written: the expiry sweep (or a resubmission of the id) resumes them.</summary>
     [Id(14)] public List<string>? CopiesOwed { get; set; }
+
+    /// <summary>What to store for the members of <see cref="CopiesOwed"/>; null once none are owed.</summary>
+    [Id(15)] public MmsSubmission? OwedSubmission { get; set; }
 }

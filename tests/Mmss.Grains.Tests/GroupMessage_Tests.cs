@@ -231,6 +231,37 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Copies_still_owed_when_the_message_grain_is_lost_follow_from_the_expiry_sweep()
+    {
+        await GroupAsync("g15", "g15-s", "g15-a", "g15-b");
+        fixture.Storage.FailAppends("g15-b", 1000);
+        Assert.True((await SendAsync("g15-s", "g15", "g15-m")).Accepted);
+        var message = Grains.GetGrain<IMessageGrain>(MessageKey.For("g15-s", "g15-m"));
+        await message.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        fixture.Storage.StopFailingAppends("g15-b");
+
+        // Nobody submits it again: the store tells the expiry sweep the message has something due, and the sweep's call
+        // resumes the copy.
+        var owner = MessageKey.OutcomeOwnerPrefix + MessageKey.For("g15-s", "g15-m");
+        Assert.Contains(owner, await fixture.Mailbox.FindOwnersWithExpiredAsync(DateTimeOffset.UtcNow, int.MaxValue));
+        await message.SweepAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(await fixture.Mailbox.LoadAsync("g15-b")).Any(e => e.MessageId == "g15-m"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the copy owed to g15-b was never stored");
+            await Task.Delay(50);
+        }
+        // Done: nothing more is due for the sweep.
+        while ((await fixture.Mailbox.FindOwnersWithExpiredAsync(DateTimeOffset.UtcNow, int.MaxValue)).Contains(owner))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the message stayed due for the sweep once its copies were stored");
+            await Task.Delay(50);
+        }
+        Assert.Single(await fixture.Mailbox.LoadAsync("g15-a"), e => e.MessageId == "g15-m");
+        Assert.Single(await fixture.Mailbox.LoadAsync("g15-b"), e => e.MessageId == "g15-m");
+    }
+
+    [Fact]
     public async Task Copies_whose_storing_had_an_unknown_outcome_make_the_MMS_accepted_and_are_delivered_once()
     {
         await GroupAsync("g14", "g14-s", "g14-a", "g14-b");
