@@ -12,15 +12,4 @@ public sealed class StorageOutcomeUnknownException : Exception
     public StorageOutcomeUnknownException(string message, Exception? inner = null) : base(message, inner)
     {
     }
-
-    /// <summary>Whether this failure, or one it wraps (a grain call's, a task's), left an outcome unknown.</summary>
-    public static bool IsIn(Exception? failure)
-    {
-        for (var e = failure; e is not null; e = e.InnerException)
-        {
-            if (e is StorageOutcomeUnknownException) return true;
-            if (e is AggregateException aggregate && aggregate.InnerExceptions.Any(IsIn)) return true;
-        }
-        return false;
-    }
 }

@@ -42,13 +42,13 @@ public sealed partial class MessageGrain
         MmssMetrics.GroupFannedOut(members.Count);
 
         var outcomes = await Task.WhenAll(members.Select(m => TryAcceptCopyAsync(m, submission, group.Gdn, expiresAt)));
-        if (outcomes.All(o => o.Failure is not null) && !outcomes.Any(o => StorageOutcomeUnknownException.IsIn(o.Failure)))
+        if (outcomes.All(o => o.Failure is not null) && !outcomes.Any(o => UnknownOutcome.Of(o.Failure)))
         {
             // Nothing stored: the caller may try again, or answer FAIL 9 truthfully.
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outcomes[0].Failure!);
         }
 
-        // From the first copy stored (or perhaps stored: a commit whose outcome never came back) on, the MMS is accepted:
+        // From the first copy stored (or perhaps stored: see UnknownOutcome) on, the MMS is accepted:
         // members may have it already, so the sender must never hear it failed. Copies that could not be stored (the
         // database restarting, a silo dying) are this grain's to finish, tried again until the message expires, rather
         // than the caller's to retry and then answer FAIL 9; members who have one already are not given a second.

@@ -37,7 +37,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                outcomeUnknown |= e is TimeoutException || StorageOutcomeUnknownException.IsIn(e);
+                outcomeUnknown |= UnknownOutcome.Of(e);
                 if (!MayRetry(firstFailure ??= DateTime.UtcNow, delay, outcomeUnknown)) throw;
                 logger.LogWarning("MMS {MessageId} from {Udn} could not be stored yet ({Reason}); retrying",
                     submission.MessageId, submission.Sender, e.Message);
@@ -49,7 +49,8 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
 
     /// <summary>
     /// Within <see cref="C2sOptions.StoreRetrySeconds"/> of the first failure; once an attempt's outcome was unknown (a
-    /// timeout, Orleans' or the bound of a call; a commit the database never confirmed) for up to
+    /// timeout, Orleans' or the bound of a call; a silo that died with the call pending; a commit the database never
+    /// confirmed: <see cref="UnknownOutcome"/>) for up to
     /// <see cref="AnswerRetryWindow"/>: such a failure says nothing of whether the MMS was stored, even if the attempts
     /// after it are plainly refused, and answering FAIL 9 to an MMS that may be delivered is what the retries are for.
     /// Only failures that say nothing was stored (storage refusing writes) end in FAIL 9 at the shorter bound.
