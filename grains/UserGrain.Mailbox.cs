@@ -276,7 +276,7 @@ public sealed partial class UserGrain
     /// The MMS stored under this sender and id, in memory, or in the store when an earlier attempt to store it came back
     /// with its outcome unknown (it may have committed, and is then added and pushed as if just stored).
     /// </summary>
-    private async Task<MailboxEntry?> FindMmsAsync(Mailbox mailbox, string from, string messageId)
+    private async ValueTask<MailboxEntry?> FindMmsAsync(Mailbox mailbox, string from, string messageId)
     {
         if (mailbox.FindMms(from, messageId) is { } known) return known;
         if (_maybeStored is null || !_maybeStored.Contains((from, messageId))) return null;
