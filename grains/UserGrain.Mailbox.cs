@@ -270,8 +270,6 @@ public sealed partial class UserGrain
         if (_unstored is { Count: 0 }) _unstored = null;
     }
 
-    /// <param name="submitted">a one-to-one MMS submitted straight to this grain: its "submitted" event is raised here,
-    /// once it is stored and ahead of its "delivered" or "stored" event</param>
     /// <summary>
     /// The MMS stored under this sender and id, in memory, or in the store when an earlier attempt to store it came back
     /// with its outcome unknown (it may have committed, and is then added and pushed as if just stored).
@@ -289,6 +287,8 @@ public sealed partial class UserGrain
         return stored;
     }
 
+    /// <param name="submitted">a one-to-one MMS submitted straight to this grain: its "submitted" event is raised here,
+    /// once it is stored and ahead of its "delivered" or "stored" event</param>
     private async Task AppendAsync(MailboxEntry entry, bool submitted = false)
     {
         var mailbox = await MailboxAsync();
