@@ -52,6 +52,17 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         }
     }
 
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails with <paramref name="failure"/> after 30 s.</summary>
+    private static async Task UntilAsync(Func<Task<bool>> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(50);
+        }
+    }
+
     private static string? Property(Delivery delivery, string name) =>
         delivery.Properties?.FirstOrDefault(p => p.Key == name).Value;
 
@@ -220,12 +231,7 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         fixture.Storage.StopFailingAppends("g13-b");
         Assert.True((await SendAsync("g13-s", "g13", "g13-m")).Accepted);
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!(await fixture.Mailbox.LoadAsync("g13-b")).Any(e => e.MessageId == "g13-m"))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the copy owed to g13-b was never stored");
-            await Task.Delay(50);
-        }
+        await UntilAsync(async () => (await fixture.Mailbox.LoadAsync("g13-b")).Any(e => e.MessageId == "g13-m"), "the copy owed to g13-b was never stored");
         Assert.Single(await fixture.Mailbox.LoadAsync("g13-a"), e => e.MessageId == "g13-m");
         Assert.Single(await fixture.Mailbox.LoadAsync("g13-b"), e => e.MessageId == "g13-m");
     }
@@ -245,18 +251,10 @@ public abstract class GroupMessage_Tests(ClusterFixture fixture)
         var owner = MessageKey.OutcomeOwnerPrefix + MessageKey.For("g15-s", "g15-m");
         Assert.Contains(owner, await fixture.Mailbox.FindOwnersWithExpiredAsync(DateTimeOffset.UtcNow, int.MaxValue));
         await message.SweepAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!(await fixture.Mailbox.LoadAsync("g15-b")).Any(e => e.MessageId == "g15-m"))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the copy owed to g15-b was never stored");
-            await Task.Delay(50);
-        }
+        await UntilAsync(async () => (await fixture.Mailbox.LoadAsync("g15-b")).Any(e => e.MessageId == "g15-m"), "the copy owed to g15-b was never stored");
         // Done: nothing more is due for the sweep.
-        while ((await fixture.Mailbox.FindOwnersWithExpiredAsync(DateTimeOffset.UtcNow, int.MaxValue)).Contains(owner))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the message stayed due for the sweep once its copies were stored");
-            await Task.Delay(50);
-        }
+        await UntilAsync(async () => !(await fixture.Mailbox.FindOwnersWithExpiredAsync(DateTimeOffset.UtcNow, int.MaxValue)).Contains(owner),
+            "the message stayed due for the sweep once its copies were stored");
         Assert.Single(await fixture.Mailbox.LoadAsync("g15-a"), e => e.MessageId == "g15-m");
         Assert.Single(await fixture.Mailbox.LoadAsync("g15-b"), e => e.MessageId == "g15-m");
     }
