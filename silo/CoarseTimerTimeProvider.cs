@@ -8,6 +8,13 @@ namespace Mmss.Silo;
 /// </summary>
 public sealed class CoarseTimerTimeProvider(TimeSpan minimumPeriod) : TimeProvider
 {
+    /// <summary>
+    /// Orleans' stall detector still expects its 100-ms cadence and counts every gap past it as a stall, warning at one
+    /// second ("Thread Pool execution stalled", local health degraded). With ticks 1 s apart a timer 0.1 s late under
+    /// load was enough for that warning; 0.5 s apart it takes a real delay of 0.6 s or more.
+    /// </summary>
+    public static readonly TimeSpan EmbeddedMinimumPeriod = TimeSpan.FromMilliseconds(500);
+
     public TimeSpan MinimumPeriod { get; } = minimumPeriod;
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)

@@ -34,7 +34,7 @@ public static class MmssSiloBuilderExtensions
         silo.Configure<GrainDirectoryOptions>(directory => directory.CachingStrategy = GrainDirectoryOptions.CachingStrategyType.None);
         // One silo: there is no other silo to publish its load to, nor to probe (see CoarseTimerTimeProvider).
         silo.Configure<DeploymentLoadPublisherOptions>(o => o.DeploymentLoadPublisherRefreshTime = TimeSpan.FromSeconds(30));
-        silo.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, new CoarseTimerTimeProvider(TimeSpan.FromSeconds(1)));
+        silo.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, new CoarseTimerTimeProvider(CoarseTimerTimeProvider.EmbeddedMinimumPeriod));
         silo.Configure<ClusterOptions>(cluster =>
         {
             cluster.ClusterId = "mmss";
