@@ -10,7 +10,7 @@ public interface IGroupGrain : IGrainWithStringKey
     Task<string[]?> GetMembersUpToAsync(int limit);
 
     /// <summary>Creates or replaces the group; returns true when it did not exist before.</summary>
-    Task<bool> SetAsync(string name, IReadOnlyList<string> members);
+    Task<bool> SetAsync(string name, [Immutable] IReadOnlyList<string> members);
 
     Task<bool> RemoveAsync();
 }

@@ -18,7 +18,7 @@ public interface IMessageGrain : IGrainWithStringKey
     /// upload still in flight sees it arrive.
     /// </summary>
     [Orleans.Concurrency.AlwaysInterleave]
-    Task RecordUploadAsync(string[] fileNames);
+    Task RecordUploadAsync([Immutable] string[] fileNames);
 
     /// <summary>Who may download this message's attachments: its sender and its recipients (group members included).</summary>
     Task<AttachmentAccess> GetAttachmentAccessAsync();

@@ -6,9 +6,9 @@ namespace Mmss.GrainInterfaces;
 public interface ISessionObserver : IGrainObserver
 {
     [OneWay]
-    Task DeliverAsync(string sessionId, Delivery[] deliveries);
+    Task DeliverAsync(string sessionId, [Immutable] Delivery[] deliveries);
 
     /// <summary>Presence of other resources for the session (RFC 6121 §4), written in order with its deliveries; never stored.</summary>
     [OneWay]
-    Task PresenceAsync(string sessionId, PresenceUpdate[] presences);
+    Task PresenceAsync(string sessionId, [Immutable] PresenceUpdate[] presences);
 }

@@ -48,7 +48,7 @@ public interface IUserGrain : IGrainWithStringKey, IUserPresence
     /// </summary>
     [Orleans.Concurrency.OneWay]
     [Orleans.Concurrency.AlwaysInterleave]
-    Task ConfirmWrittenAsync(long[] seqs);
+    Task ConfirmWrittenAsync([Immutable] long[] seqs);
 
     /// <summary>
     /// An MMS without attachments sent to this user: validated, deduplicated by (sender, id) and stored here; the
@@ -59,7 +59,7 @@ public interface IUserGrain : IGrainWithStringKey, IUserPresence
     /// <summary>From the message grain: store an MMS for this user and push it to the live sessions.</summary>
     /// <param name="addedProperties">Jive properties the MMSS adds to the copy (MsgGroup on group messages).</param>
     Task<MmsAcceptance> AcceptMmsAsync(string sender, MmsSubmission submission, DateTimeOffset expiresAt,
-        IReadOnlyList<KeyValuePair<string, string>>? addedProperties = null);
+        [Immutable] IReadOnlyList<KeyValuePair<string, string>>? addedProperties = null);
 
     /// <summary>
     /// This user answered an MMS with ACK/FAIL; false when no MMS with that id was delivered to it. Completes once the
@@ -73,7 +73,7 @@ public interface IUserGrain : IGrainWithStringKey, IUserPresence
     /// notice is written to a live session or stored.
     /// </summary>
     [Orleans.Concurrency.AlwaysInterleave]
-    Task NotifyAsync(string messageId, string from, IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt);
+    Task NotifyAsync(string messageId, string from, [Immutable] IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt);
 
     /// <summary>An ordinary message for this user; false when the user does not exist.</summary>
     Task<bool> DeliverPlainAsync(PlainMessage message);

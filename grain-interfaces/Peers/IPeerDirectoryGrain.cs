@@ -14,7 +14,7 @@ public interface IPeerDirectoryGrain : IGrainWithIntegerKey
     /// Registers (or renews) a process's listener, kept while renewed; answers the directory when it is newer than
     /// <paramref name="knownVersion"/>, else null.
     /// </summary>
-    Task<PeerDirectorySnapshot?> ListenAsync(string processId, IPeerDirectoryObserver listener, long knownVersion);
+    Task<PeerDirectorySnapshot?> ListenAsync(string processId, [Immutable] IPeerDirectoryObserver listener, long knownVersion);
 
     /// <summary>A process stopping on purpose.</summary>
     Task StopListeningAsync(string processId);

@@ -17,7 +17,7 @@ public interface IPeerLinkGrain : IGrainWithStringKey
     Task RelayPlainAsync(string recipient, PlainMessage message);
 
     /// <summary>A gateway offers to carry this link; repeated while it lives, which also keeps the queue moving.</summary>
-    Task AttachCarrierAsync(string gatewayId, IPeerLinkObserver carrier);
+    Task AttachCarrierAsync(string gatewayId, [Immutable] IPeerLinkObserver carrier);
 
     /// <summary>
     /// The peer was removed from the peer directory: every queued MMS fails at once with FAIL 6 for its originator (a
@@ -27,9 +27,9 @@ public interface IPeerLinkGrain : IGrainWithStringKey
 
     /// <summary>The peer accepted these items.</summary>
     [Orleans.Concurrency.OneWay]
-    Task SentAsync(long[] seqs);
+    Task SentAsync([Immutable] long[] seqs);
 
     /// <summary>The carrier could not hand these over (peer down, link refused); the queue tries again later.</summary>
     [Orleans.Concurrency.OneWay]
-    Task SendFailedAsync(long[] seqs, string reason);
+    Task SendFailedAsync([Immutable] long[] seqs, string reason);
 }

@@ -5,5 +5,5 @@ public interface IPeerLinkObserver : IGrainObserver
 {
     /// <summary>Send these, in order, to the peer; answer with <see cref="IPeerLinkGrain.SentAsync"/> or <see cref="IPeerLinkGrain.SendFailedAsync"/>.</summary>
     [Orleans.Concurrency.OneWay]
-    Task SendAsync(string peerDomain, RelayItem[] items);
+    Task SendAsync(string peerDomain, [Immutable] RelayItem[] items);
 }
