@@ -54,12 +54,13 @@ public sealed class SqliteDatabase : IAsyncDisposable
 
     /// <summary>
     /// Runs <paramref name="work"/> with the prepared statement for <paramref name="sql"/>, bound to the current batch's
-    /// transaction; completes after the commit.
+    /// transaction; completes after the commit. <paramref name="committed"/>, if given, runs on the writer after the
+    /// commit and before the caller learns of it, in the order the operations ran: what a cache of the file must learn.
     /// </summary>
-    public Task<T> RunAsync<T>(string sql, Func<SqliteCommand, T> work)
+    public Task<T> RunAsync<T>(string sql, Func<SqliteCommand, T> work, Action<T>? committed = null)
     {
         _ = _writer.Value;
-        var item = new Work<T>(sql, work);
+        var item = new Work<T>(sql, work, committed);
         if (!_queue.Writer.TryWrite(item)) throw new ObjectDisposedException(nameof(SqliteDatabase));
         return item.Task;
     }
@@ -151,7 +152,8 @@ public sealed class SqliteDatabase : IAsyncDisposable
             "etag INTEGER NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (state_name, grain_id)) WITHOUT ROWID;" +
             "CREATE TABLE IF NOT EXISTS mailbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, " +
             "expires_at INTEGER NOT NULL, entry BLOB NOT NULL);" +
-            "CREATE INDEX IF NOT EXISTS mailbox_owner ON mailbox (owner, seq);" +
+            // Which rows an owner has is kept in memory (MailboxOwnerIndex); files made before that lose their index.
+            "DROP INDEX IF EXISTS mailbox_owner;" +
             "CREATE INDEX IF NOT EXISTS mailbox_expiry ON mailbox (expires_at);";
         command.ExecuteNonQuery();
         _logger.LogInformation("SQLite database {Path} opened (synchronous={Synchronous})", path, _options.Synchronous);
@@ -176,7 +178,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
         void Fail(Exception error);
     }
 
-    private sealed class Work<T>(string sql, Func<SqliteCommand, T> work) : IWork
+    private sealed class Work<T>(string sql, Func<SqliteCommand, T> work, Action<T>? committed) : IWork
     {
         public string Sql => sql;
 
@@ -204,8 +206,22 @@ public sealed class SqliteDatabase : IAsyncDisposable
 
         public void Complete()
         {
-            if (_error is not null) _completion.TrySetException(_error);
-            else _completion.TrySetResult(_result!);
+            if (_error is not null)
+            {
+                _completion.TrySetException(_error);
+                return;
+            }
+            try
+            {
+                committed?.Invoke(_result!);
+            }
+            catch (Exception e)
+            {
+                // Only a fault of the cache's own: the caller hears of it rather than the loop, which would fail the whole batch.
+                _completion.TrySetException(e);
+                return;
+            }
+            _completion.TrySetResult(_result!);
         }
 
         public void Fail(Exception error) => _completion.TrySetException(_error ?? error);

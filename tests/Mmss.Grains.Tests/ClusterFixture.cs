@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Mmss.GrainInterfaces.Peers;
 using Mmss.Grains.Relay;
 using Mmss.Silo;
@@ -124,24 +125,49 @@ public abstract class ClusterFixture : IAsyncLifetime
     }
 }
 
-/// <summary>The embedded mode's storage: grain state and mailbox rows in one SQLite file (a temporary one).</summary>
+/// <summary>
+/// The embedded mode's storage: grain state and mailbox rows in one SQLite file (a temporary one), with its one writer
+/// and one mailbox store shared by both silos, as the one process of embedded mode has them: the store knows which
+/// rows each owner has from the writes it committed (<see cref="MailboxOwnerIndex"/>), so a second writer on the file
+/// would go unseen by it.
+/// </summary>
 public sealed class SqliteClusterFixture : ClusterFixture
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "mmss-grains-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly Lock _sharing = new();
+    private SqliteDatabase? _database;
+    private SqliteMailboxStore? _mailbox;
+
+    private SqliteMailboxStore MailboxStore(IServiceProvider silo)
+    {
+        lock (_sharing)
+        {
+            return _mailbox ??= new SqliteMailboxStore(_database!, silo.GetRequiredService<Orleans.Serialization.Serializer<MailboxEntry>>(),
+                silo.GetRequiredService<ILogger<SqliteMailboxStore>>());
+        }
+    }
 
     protected override Task CreateStorageAsync()
     {
         Directory.CreateDirectory(_directory);
+        _database = new SqliteDatabase(new SqliteGrainStorageOptions { DatabasePath = Path.Combine(_directory, "mmss.db") },
+            NullLogger<SqliteDatabase>.Instance);
         return Task.CompletedTask;
     }
 
     protected override (string GrainStorage, string MailboxStore) ProviderTypes => (nameof(SqliteGrainStorage), nameof(SqliteMailboxStore));
 
-    protected override void AddStorage(ISiloBuilder silo) =>
-        silo.AddSqliteStorage(StorageNames.Default, new SqliteGrainStorageOptions { DatabasePath = Path.Combine(_directory, "mmss.db") });
-
-    protected override Task DeleteStorageAsync()
+    protected override void AddStorage(ISiloBuilder silo)
     {
+        silo.AddSqliteStorage(StorageNames.Default, new SqliteGrainStorageOptions { DatabasePath = Path.Combine(_directory, "mmss.db") });
+        // Registered after the provider's own, so that these are the ones resolved; an instance, so that no silo disposes it.
+        silo.Services.AddSingleton(_database!);
+        silo.Services.AddSingleton<IMailboxStore>(MailboxStore);
+    }
+
+    protected override async Task DeleteStorageAsync()
+    {
+        if (_database is not null) await _database.DisposeAsync();
         try
         {
             Directory.Delete(_directory, recursive: true);
@@ -149,7 +175,6 @@ public sealed class SqliteClusterFixture : ClusterFixture
         catch (IOException)
         {
         }
-        return Task.CompletedTask;
     }
 }
 
