@@ -22,6 +22,7 @@ public sealed partial class MessageGrain(
     TimeProvider time,
     IMmssEvents events,
     PeerTable peers,
+    LogScopes logScopes,
     ILogger<MessageGrain> logger) : Grain, IMessageGrain
 {
     // AnswerAsync interleaves; every change of the persisted state goes through this gate so writes never overlap.
@@ -33,7 +34,7 @@ public sealed partial class MessageGrain(
 
     public async Task<SubmitOutcome> SubmitAsync(MmsSubmission submission)
     {
-        using var logScope = logger.BeginScope(LogScope.ForMessage(Sender, MessageId));
+        using var logScope = logScopes.ForMessage(logger, Sender, MessageId);
         if (MmsRules.Validate(submission) is { } malformed) return SubmitOutcome.Failed(FailCode.Malformed, malformed);
         var hash = MmsRules.ContentHash(submission);
         if (state.State.ContentHash is { } known)
@@ -89,7 +90,7 @@ public sealed partial class MessageGrain(
 
     public async Task AnswerAsync(string recipient, string msgType, string? returnCode)
     {
-        using var logScope = logger.BeginScope(LogScope.ForMessage(recipient, MessageId));
+        using var logScope = logScopes.ForMessage(logger, recipient, MessageId);
         if (state.State.Group is not null)
         {
             await MemberAnsweredAsync(recipient, msgType, returnCode);

@@ -138,7 +138,7 @@ public sealed partial class UserGrain
 
     public async Task<SubmitOutcome?> SubmitMmsAsync(MmsSubmission submission)
     {
-        using var logScope = logger.BeginScope(LogScope.ForMessage(submission.Sender, submission.MessageId));
+        using var logScope = logScopes.ForMessage(logger, submission.Sender, submission.MessageId);
         if (state.State.Credentials is null) return null;
         if (MmsRules.Validate(submission) is { } malformed) return SubmitOutcome.Failed(FailCode.Malformed, malformed);
         var hash = MmsRules.ContentHash(submission);
@@ -182,7 +182,7 @@ public sealed partial class UserGrain
 
     public async Task<bool> AnswerAsync(string messageId, string msgType, string? returnCode)
     {
-        using var logScope = logger.BeginScope(LogScope.ForMessage(Udn, messageId));
+        using var logScope = logScopes.ForMessage(logger, Udn, messageId);
         var mailbox = await MailboxAsync();
         if (mailbox.FindMmsToAnswer(messageId) is not { } entry) return false;
         msgType = MmsRules.Shared(msgType);

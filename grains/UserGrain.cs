@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mmss.GrainInterfaces;
 using Mmss.GrainInterfaces.Peers;
+using Mmss.Grains.Diagnostics;
 using Mmss.Grains.Events;
 
 namespace Mmss.Grains;
@@ -19,6 +20,7 @@ public sealed partial class UserGrain(
     TimeProvider time,
     IMmssEvents events,
     PeerTable peers,
+    LogScopes logScopes,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     // Kept: GetPrimaryKeyString decodes the grain id into a new string on every call, several times per message.

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mmss.Grains;
+using Mmss.Grains.Diagnostics;
 using Mmss.Grains.Events;
 using Mmss.Silo.Cluster;
 using Mmss.Silo.Diagnostics;
@@ -77,6 +78,8 @@ public static class MmssSiloBuilderExtensions
     /// <summary>What the grains need whatever the storage: options, the clock, the expiry sweep.</summary>
     public static ISiloBuilder AddMmssGrainServices(this ISiloBuilder silo)
     {
+        // Unless the process's log format said whether scopes are written (AddMmssLogFormat), they are pushed.
+        silo.Services.TryAddSingleton(new LogScopes(written: true));
         silo.Services.AddOptions<MailboxOptions>().BindConfiguration(MailboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         silo.Services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         silo.Services.AddMmssPeers(silo.Configuration);

@@ -100,7 +100,7 @@ public sealed partial class C2sConnection
         _services.Connections.Add(this);
         if (directTls) _listener = Diagnostics.GatewayMetrics.ListenerDirectTls;
         Diagnostics.GatewayMetrics.ConnectionOpened(_listener, IsSecure);
-        using var logScope = Log.BeginScope(_logScope);
+        using var logScope = _services.LogScopes.Begin(Log, _logScope);
         try
         {
             if (directTls) await StartTlsAsync();

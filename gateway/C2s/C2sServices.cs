@@ -22,6 +22,7 @@ public sealed class C2sServices(
     Messaging.GatewayRegistration registration,
     Hosting.GatewayReadiness readiness,
     TimeProvider time,
+    Grains.Diagnostics.LogScopes logScopes,
     ILoggerFactory loggerFactory)
 {
     public C2sOptions Options { get; } = options.Value;
@@ -39,5 +40,6 @@ public sealed class C2sServices(
     public Messaging.GatewayRegistration Registration { get; } = registration;
     public Hosting.GatewayReadiness Readiness { get; } = readiness;
     public TimeProvider Time { get; } = time;
+    public Grains.Diagnostics.LogScopes LogScopes { get; } = logScopes;
     public ILogger Logger { get; } = loggerFactory.CreateLogger("Mmss.C2s");
 }

@@ -3,6 +3,7 @@ using Mmss.Gateway.Configuration;
 using Mmss.Gateway.Messaging;
 using Mmss.GrainInterfaces;
 using Mmss.GrainInterfaces.Peers;
+using Mmss.Grains.Diagnostics;
 using Mmss.Protocol.Xml;
 using Mmss.Protocol.Xmpp;
 
@@ -12,7 +13,8 @@ namespace Mmss.Gateway.C2s;
 /// Turns a terminal's &lt;message/&gt; into a grain call: an ACK/FAIL (to="ACK"/"FAIL", spec 7.5.2), an MMS (Jive
 /// properties, spec 7.5.1), or an ordinary message (RFC 6121). The grains decide everything else.
 /// </summary>
-public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOptions<C2sOptions> options, ILogger<MessageRouter> logger)
+public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOptions<C2sOptions> options, LogScopes logScopes,
+    ILogger<MessageRouter> logger)
 {
     /// <summary>
     /// Submits, trying again while the failure lasts up to <see cref="C2sOptions.StoreRetrySeconds"/>. A failed call
@@ -103,7 +105,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
         }
         var properties = JiveProperties.Find(message);
         var sender = connection.Udn!;
-        using var logScope = id is null ? null : logger.BeginScope(Grains.Diagnostics.LogScope.ForMessage(sender, id));
+        using var logScope = id is null ? null : logScopes.ForMessage(logger, sender, id);
 
         if (to.Local.Equals("ACK", StringComparison.OrdinalIgnoreCase) || to.Local.Equals("FAIL", StringComparison.OrdinalIgnoreCase))
         {

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Mmss.Grains.Diagnostics;
 
 namespace Mmss.Silo.Diagnostics;
 
@@ -16,9 +18,14 @@ public static class LogFormat
     public static ILoggingBuilder AddMmssLogFormat(this ILoggingBuilder logging, IConfiguration configuration)
     {
         var format = configuration[Key];
-        if (string.IsNullOrWhiteSpace(format) || format.Equals("text", StringComparison.OrdinalIgnoreCase)) return logging;
-        if (!format.Equals("json", StringComparison.OrdinalIgnoreCase))
+        var text = string.IsNullOrWhiteSpace(format) || format.Equals("text", StringComparison.OrdinalIgnoreCase);
+        if (!text && !format!.Equals("json", StringComparison.OrdinalIgnoreCase))
             throw new OptionsValidationException(Key, typeof(string), [$"{Key} must be 'text' or 'json', not '{format}'"]);
+        // The console's own switch, read as its options would read it (a formatter named json included).
+        var consoleScopes = configuration.GetValue<bool>("Logging:Console:FormatterOptions:IncludeScopes")
+            || configuration.GetValue<bool>("Logging:Console:IncludeScopes");
+        logging.Services.AddSingleton(new LogScopes(written: !text || consoleScopes));
+        if (text) return logging;
         return logging.AddJsonConsole(json =>
         {
             json.IncludeScopes = true;
