@@ -304,13 +304,23 @@ public sealed class WebSocketTarget : FuzzTarget
                         case XmlTokenKind.Ignorable:
                             continue;
                         case XmlTokenKind.StreamHeader:
+                            XmlElement header;
                             try
                             {
-                                XmlParser.ParseStreamHeader(token, out _scope);
+                                header = XmlParser.ParseStreamHeader(token, out _scope);
                             }
                             catch (XmppStreamException e)
                             {
                                 throw client.Break($"the header made of <open/> does not parse ({e.Message}): {Encoding.UTF8.GetString(token)}");
+                            }
+                            if (header.Namespace != Namespaces.Streams || header.Name != "stream")
+                            {
+                                // A stanza where the restart's <open/> was due: its start tag is what the connection reads as
+                                // the header, and refuses as C2sConnection does, so the stream ends there.
+                                if (!_everOpened) throw client.Break($"the first header is not <stream:stream>: {Encoding.UTF8.GetString(token)}");
+                                _scope = null;
+                                await FailAsync(header.Namespace != Namespaces.Streams ? StreamErrorCondition.InvalidNamespace : StreamErrorCondition.BadFormat);
+                                break;
                             }
                             _everOpened = true;
                             output.Write(ServerHeader);
