@@ -433,5 +433,8 @@ public sealed class WebSocketTarget : FuzzTarget
         yield return ("stream-end", Messages(127, open, "</stream:stream>"));
         yield return ("open-wrong-namespace", Messages(127, "<open xmlns='jabber:client'/>"));
         yield return ("stanza-after-restart", Messages(127, open, auth, "<presence/>"));
+        // Its start tag stands where the restart's header is due (a finding of the fuzzer's).
+        yield return ("stanza-with-children-after-restart", Messages(127, open, auth,
+            "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r</resource></bind></iq>"));
     }
 }
