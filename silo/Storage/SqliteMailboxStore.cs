@@ -117,22 +117,20 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, Serializer<Mailb
         }
     }
 
-    private Task LoadOwnersAsync()
+    /// <remarks>A task without a result: the one kept in <see cref="_ownersLoaded"/> must not keep the rows read alive.</remarks>
+    private async Task LoadOwnersAsync()
     {
         var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-        return database.RunAsync("SELECT owner, seq FROM mailbox",
+        var rows = await database.RunAsync("SELECT owner, seq FROM mailbox",
             command =>
             {
                 using var reader = command.ExecuteReader();
-                var rows = new List<(string, long)>();
-                while (reader.Read()) rows.Add((reader.GetString(0), reader.GetInt64(1)));
-                return rows;
+                var read = new List<(string, long)>();
+                while (reader.Read()) read.Add((reader.GetString(0), reader.GetInt64(1)));
+                return read;
             },
-            committed: rows =>
-            {
-                _owners.Load(rows);
-                logger.LogInformation("Mailbox index: {Rows} rows of {Owners} owners read in {Milliseconds} ms", rows.Count,
-                    _owners.OwnerCount, System.Diagnostics.Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds);
-            });
+            committed: read => _owners.Load(read));
+        logger.LogInformation("Mailbox index: {Rows} rows of {Owners} owners read in {Milliseconds} ms", rows.Count,
+            _owners.OwnerCount, System.Diagnostics.Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds);
     }
 }
