@@ -75,7 +75,10 @@ public interface IUserGrain : IGrainWithStringKey, IUserPresence
     [Orleans.Concurrency.AlwaysInterleave]
     Task NotifyAsync(string messageId, string from, [Immutable] IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt);
 
-    /// <summary>An ordinary message for this user; false when the user does not exist.</summary>
+    /// <summary>
+    /// An ordinary message for this user; false when the user does not exist. Completes once the message is stored, or
+    /// written to a live session and confirmed (<see cref="ConfirmWrittenAsync"/>) in time, which stores nothing.
+    /// </summary>
     Task<bool> DeliverPlainAsync(PlainMessage message);
 
     /// <summary>

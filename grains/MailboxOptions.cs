@@ -27,9 +27,9 @@ public sealed class MailboxOptions
     public int EmergencyRedeliverAfterSeconds { get; set; } = 10;
 
     /// <summary>
-    /// How long a notice (the ACK/FAIL an originator gets) written to a live session waits for the gateway's confirmation
-    /// that it was written (with XEP-0198, acknowledged) before it is stored. Confirmed in time, it is never stored; 0
-    /// stores every notice before writing it.
+    /// How long a notice (the ACK/FAIL an originator gets) or an ordinary message written to a live session waits for the
+    /// gateway's confirmation that it was written (with XEP-0198, acknowledged) before it is stored. Confirmed in time, it
+    /// is never stored; 0 stores every one before writing it. (An MMS is always stored first.)
     /// </summary>
     [Range(0, 10_000)]
     public int NoticeConfirmWaitMilliseconds { get; set; } = 250;

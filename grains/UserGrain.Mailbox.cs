@@ -228,7 +228,7 @@ public sealed partial class UserGrain
     {
         if (state.State.Credentials is null) return false;
         var expiresAt = time.GetUtcNow().AddSeconds(options.Value.TtlSeconds);
-        await AppendAsync(new MailboxEntry(0, DeliveryKind.Plain, message.MessageId ?? string.Empty, message.From, message.StanzaType,
+        await WriteOrStoreAsync(new MailboxEntry(0, DeliveryKind.Plain, message.MessageId ?? string.Empty, message.From, message.StanzaType,
             message.Payload, null, expiresAt, Answered: false));
         return true;
     }

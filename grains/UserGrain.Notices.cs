@@ -4,26 +4,28 @@ using Mmss.Grains.Diagnostics;
 namespace Mmss.Grains;
 
 /// <summary>
-/// The notices this user gets as an originator (the ACK/FAIL of its MMS). One to a user with a live session is written
-/// first and stored only if the gateway has not confirmed writing it within
-/// <see cref="MailboxOptions.NoticeConfirmWaitMilliseconds"/>: storing a notice that is then written at once and
-/// deleted cost two of the four durable writes of an MMS round trip. The caller's task still completes only once the
-/// notice is written or stored, and the answer it relays is recorded on the recipient's side first, so a notice lost
-/// with this silo in between is relayed again (<see cref="RelayAgainAsync"/>, <see cref="LoadMailboxAsync"/>).
+/// The notices this user gets as an originator (the ACK/FAIL of its MMS) and the ordinary messages sent to it. One to a
+/// user with a live session is written first and stored only if the gateway has not confirmed writing it within
+/// <see cref="MailboxOptions.NoticeConfirmWaitMilliseconds"/>: storing what is then written at once and deleted cost two
+/// of the four durable writes of an MMS round trip, and all four of a chat message and its reply. The caller's task
+/// still completes only once it is written or stored, so nothing acknowledged is lost with this silo: an ordinary
+/// message's sender hears of it no earlier (its gateway counts the message handled only then), and the answer a notice
+/// relays is recorded on the recipient's side first and relayed again (<see cref="RelayAgainAsync"/>,
+/// <see cref="LoadMailboxAsync"/>).
 /// </summary>
 public sealed partial class UserGrain
 {
-    /// <summary>Notices written but not (yet) stored, by the negative sequence number their delivery carries.</summary>
+    /// <summary>Notices and ordinary messages written but not (yet) stored, by the negative sequence number their delivery carries.</summary>
     // Null until first used: an idle terminal's grain holds no empty collections.
-    private Dictionary<long, UnstoredNotice>? _unstored;
+    private Dictionary<long, UnstoredDelivery>? _unstored;
 
     /// <summary>
-    /// Counts down from the activation's start time in ticks rather than from 0, so that a confirmation of a notice from an
-    /// earlier activation (a gateway still holding it across a silo's restart) cannot settle a new notice by number.
+    /// Counts down from the activation's start time in ticks rather than from 0, so that a confirmation of a delivery from an
+    /// earlier activation (a gateway still holding it across a silo's restart) cannot settle a new one by number.
     /// </summary>
     private long _lastUnstoredSeq = -time.GetUtcNow().UtcTicks;
 
-    private sealed class UnstoredNotice(MailboxEntry entry)
+    private sealed class UnstoredDelivery(MailboxEntry entry)
     {
         public MailboxEntry Entry { get; } = entry;
 
@@ -33,9 +35,15 @@ public sealed partial class UserGrain
         public long StoredSeq { get; set; }
     }
 
-    public async Task NotifyAsync(string messageId, string from, IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt)
+    public Task NotifyAsync(string messageId, string from, IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt) =>
+        WriteOrStoreAsync(new MailboxEntry(0, DeliveryKind.Notice, messageId, from, "chat", null, properties, expiresAt, Answered: false));
+
+    /// <summary>
+    /// Completes once <paramref name="entry"/> (a notice or an ordinary message, done once written) is written to a live
+    /// session and confirmed, or stored: at once without a live session, after the wait when no confirmation came.
+    /// </summary>
+    private async Task WriteOrStoreAsync(MailboxEntry entry)
     {
-        var entry = new MailboxEntry(0, DeliveryKind.Notice, messageId, from, "chat", null, properties, expiresAt, Answered: false);
         var wait = options.Value.NoticeConfirmWaitMilliseconds;
         if (wait == 0 || LiveSessions().Count == 0)
         {
@@ -43,16 +51,16 @@ public sealed partial class UserGrain
             return;
         }
         // Negative, so that it can never be taken for a stored row's sequence number.
-        var notice = new UnstoredNotice(entry with { Seq = --_lastUnstoredSeq });
-        (_unstored ??= []).Add(notice.Entry.Seq, notice);
-        Push(notice.Entry);
+        var unstored = new UnstoredDelivery(entry with { Seq = --_lastUnstoredSeq });
+        (_unstored ??= []).Add(unstored.Entry.Seq, unstored);
+        Push(unstored.Entry);
         try
         {
-            await notice.Written.Task.WaitAsync(TimeSpan.FromMilliseconds(wait), time);
+            await unstored.Written.Task.WaitAsync(TimeSpan.FromMilliseconds(wait), time);
         }
         catch (TimeoutException)
         {
-            await StoreUnconfirmedAsync(notice);
+            await StoreUnconfirmedAsync(unstored);
         }
     }
 
@@ -61,37 +69,38 @@ public sealed partial class UserGrain
             time.GetUtcNow().AddSeconds(options.Value.TtlSeconds));
 
     /// <summary>
-    /// Not confirmed in time (a slow or dead connection, a terminal slow to acknowledge): stored as any notice, and written
-    /// again with the next session's backlog. A confirmation arriving later still removes it.
+    /// Not confirmed in time (a slow or dead connection, a terminal slow to acknowledge): stored, and written again with
+    /// the next session's backlog. A confirmation arriving later still removes it.
     /// </summary>
-    private async Task StoreUnconfirmedAsync(UnstoredNotice notice)
+    private async Task StoreUnconfirmedAsync(UnstoredDelivery delivery)
     {
         var mailbox = await MailboxAsync();
         long seq;
         try
         {
-            seq = await store.AppendAsync(Udn, notice.Entry with { Seq = 0 });
+            seq = await store.AppendAsync(Udn, delivery.Entry with { Seq = 0 });
         }
         catch
         {
-            // The caller's relay fails and is tried again with a notice of its own; this one is owed no more.
-            _unstored?.Remove(notice.Entry.Seq);
+            // The caller fails (a relay is tried again with a notice of its own, an ordinary message's sender gets an
+            // error); this one is owed no more.
+            _unstored?.Remove(delivery.Entry.Seq);
             throw;
         }
-        if (notice.Written.Task.IsCompleted)
+        if (delivery.Written.Task.IsCompleted)
         {
             // Confirmed while it was being stored.
             await store.RemoveAsync(Udn, seq);
             return;
         }
-        notice.StoredSeq = seq;
-        mailbox.Add(notice.Entry with { Seq = seq });
+        delivery.StoredSeq = seq;
+        mailbox.Add(delivery.Entry with { Seq = seq });
         MmssMetrics.MailboxHolds(mailbox.Count);
     }
 
     /// <summary>
-    /// Settles the unstored notices among <paramref name="seqs"/>; returns the stored rows' sequence numbers in their place
-    /// (notices stored after the wait, confirmed under the number they were first written with).
+    /// Settles the unstored deliveries among <paramref name="seqs"/>; returns the stored rows' sequence numbers in their
+    /// place (those stored after the wait, confirmed under the number they were first written with).
     /// </summary>
     private long[] ConfirmUnstored(long[] seqs)
     {
@@ -104,35 +113,35 @@ public sealed partial class UserGrain
                 rows.Add(seq);
                 ForgetStoredUnder(seq);
             }
-            else if (unstored.Remove(seq, out var notice))
+            else if (unstored.Remove(seq, out var delivery))
             {
-                notice.Written.TrySetResult();
-                if (notice.StoredSeq != 0) rows.Add(notice.StoredSeq);
+                delivery.Written.TrySetResult();
+                if (delivery.StoredSeq != 0) rows.Add(delivery.StoredSeq);
             }
         }
         return rows.ToArray();
     }
 
-    /// <summary>A notice stored after the wait and confirmed under its stored number: its first number settles nothing more.</summary>
+    /// <summary>A delivery stored after the wait and confirmed under its stored number: its first number settles nothing more.</summary>
     private void ForgetStoredUnder(long storedSeq)
     {
         if (_unstored is null) return;
-        foreach (var (seq, notice) in _unstored)
+        foreach (var (seq, delivery) in _unstored)
         {
-            if (notice.StoredSeq != storedSeq) continue;
+            if (delivery.StoredSeq != storedSeq) continue;
             _unstored.Remove(seq);
             return;
         }
     }
 
-    /// <summary>The notices written to a session but neither confirmed nor stored: a new session gets them too.</summary>
+    /// <summary>What was written to a session but neither confirmed nor stored: a new session gets it too.</summary>
     private IEnumerable<Delivery> UnstoredWaiting()
     {
         if (_unstored is null) yield break;
         // Not _unstored.Values: the dictionary would keep that collection object for as long as it lives.
-        foreach (var (_, notice) in _unstored)
+        foreach (var (_, delivery) in _unstored)
         {
-            if (notice.StoredSeq == 0 && !notice.Written.Task.IsCompleted) yield return notice.Entry.ToDelivery();
+            if (delivery.StoredSeq == 0 && !delivery.Written.Task.IsCompleted) yield return delivery.Entry.ToDelivery();
         }
     }
 }

@@ -211,6 +211,53 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_ordinary_message_to_a_live_session_is_stored_only_when_its_writing_is_not_confirmed_in_time()
+    {
+        await ProvisionAsync("a17");
+        var (observer, reference) = await GatewayAsync();
+        var user = Grains.GetGrain<IUserGrain>("a17");
+        await user.AttachSessionAsync(new SessionHandle("test-gateway", "s-a17", reference));
+        static PlainMessage Chat(string id) => new(id, "b17@example.net/phone", "chat", Encoding.UTF8.GetBytes("<body>hi</body>"));
+
+        // Confirmed in time: written, never stored.
+        var writesBefore = fixture.Storage.Writes;
+        var delivering = user.DeliverPlainAsync(Chat("p17-1"));
+        var written = await observer.NextAsync("s-a17");
+        Assert.Equal((DeliveryKind.Plain, "p17-1"), (written.Kind, written.MessageId));
+        Assert.True(written.Seq < 0, "an ordinary message to a live session is written before it is stored");
+        await user.ConfirmWrittenAsync([written.Seq]);
+        Assert.True(await delivering);
+        Assert.Equal(writesBefore, fixture.Storage.Writes);
+        Assert.Empty(await fixture.Mailbox.LoadAsync("a17"));
+
+        // Not confirmed: the call completes once it is stored, and the next session gets it from the mailbox.
+        var unconfirmed = user.DeliverPlainAsync(Chat("p17-2"));
+        Assert.Equal("p17-2", (await observer.NextAsync("s-a17")).MessageId);
+        Assert.True(await unconfirmed);
+        var stored = Assert.Single(await fixture.Mailbox.LoadAsync("a17"));
+        Assert.Equal((DeliveryKind.Plain, "p17-2"), (stored.Kind, stored.MessageId));
+        var backlog = await user.AttachSessionAsync(new SessionHandle("test-gateway", "s-a17-2", reference));
+        Assert.Equal(stored.Seq, Assert.Single(backlog, d => d.MessageId == "p17-2").Seq);
+        await user.ConfirmWrittenAsync([stored.Seq]);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await fixture.Mailbox.LoadAsync("a17")).Count > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the stored message confirmed by the next session was never removed");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task An_ordinary_message_to_a_user_without_a_live_session_is_stored_before_the_call_completes()
+    {
+        await ProvisionAsync("a18");
+        Assert.True(await Grains.GetGrain<IUserGrain>("a18").DeliverPlainAsync(
+            new PlainMessage("p18", "b18@example.net/phone", "chat", Encoding.UTF8.GetBytes("<body>later</body>"))));
+        var stored = Assert.Single(await fixture.Mailbox.LoadAsync("a18"));
+        Assert.Equal((DeliveryKind.Plain, "p18"), (stored.Kind, stored.MessageId));
+    }
+
+    [Fact]
     public async Task A_new_activation_never_writes_a_notice_under_a_number_an_earlier_one_wrote()
     {
         await ProvisionAsync("a16", "b16");
