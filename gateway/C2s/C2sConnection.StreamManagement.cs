@@ -11,6 +11,9 @@ public sealed partial class C2sConnection
 {
     private static readonly byte[] StreamManagementRequest = "<r xmlns='urn:xmpp:sm:3'/>"u8.ToArray();
 
+    /// <summary>How long a resumption waits for the old connection's messages still being stored to be counted.</summary>
+    private static readonly TimeSpan ResumeCountWait = TimeSpan.FromSeconds(5);
+
     private async ValueTask HandleStreamManagementAsync(XmlElement nonza)
     {
         switch (nonza.Name)
@@ -19,7 +22,7 @@ public sealed partial class C2sConnection
                 await EnableStreamManagementAsync(nonza);
                 break;
             case "r":
-                if (Sm is { } sm) await SendNonzaAsync(new XmlElement("a", Namespaces.StreamManagement).SetAttribute("h", Format(sm.Handled)));
+                if (Sm is { } sm) await AnswerAckRequestAsync(sm);
                 else await SmFailedAsync("unexpected-request");
                 break;
             case "a":
@@ -98,6 +101,9 @@ public sealed partial class C2sConnection
         Session = session;
         Domain = session.Domain;
         session.AttachConnection(this);
+        // Messages the old connection read may still be being stored: the count the terminal is told includes them once
+        // they are, rather than have them sent again.
+        await sm.CountedAsync(ResumeCountWait, _services.Time);
         await SendNonzaAsync(new XmlElement("resumed", Namespaces.StreamManagement)
             .SetAttribute("previd", previous).SetAttribute("h", Format(sm.Handled)));
         await ApplyAcknowledgementAsync(sm, h);

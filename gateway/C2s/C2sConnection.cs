@@ -243,8 +243,9 @@ public sealed partial class C2sConnection
                 break;
             case "message":
                 RequireBound();
+                // Counted for XEP-0198 by the routing, once it and the messages before it are handled.
                 await RouteMessageAsync(stanza);
-                break;
+                return Next.Continue;
             default:
                 throw new XmppStreamException(StreamErrorCondition.UnsupportedStanzaType, $"<{stanza.Name}/> is not a stanza");
         }

@@ -29,6 +29,35 @@ public sealed class StreamManagement(string id, bool resumable, int maxUnacknowl
         lock (_lock) _handled++;
     }
 
+    private volatile Task _counting = Task.CompletedTask;
+
+    /// <summary>
+    /// The last of the counts still to be made, in the order the stanzas were read (messages being routed, an &lt;r/&gt;
+    /// answered after them); completed when none is. Set by the read loop of the connection holding the session.
+    /// </summary>
+    public Task Counting
+    {
+        get => _counting;
+        set => _counting = value;
+    }
+
+    /// <summary>
+    /// Completes once the counts under way are made, or after <paramref name="limit"/>: a session resumed on another
+    /// connection tells the terminal what was handled, and the terminal sends again what it is not told of.
+    /// </summary>
+    public async Task CountedAsync(TimeSpan limit, TimeProvider time)
+    {
+        var counting = _counting;
+        if (counting.IsCompleted) return;
+        try
+        {
+            await counting.WaitAsync(limit, time);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
     /// <summary>Records a stanza written (or queued while the session waits for resumption).</summary>
     /// <param name="confirmSeq">the mailbox entry to confirm once acknowledged; 0 for none.</param>
     public void Sent(byte[] stanza, long confirmSeq)

@@ -116,6 +116,46 @@ public class StreamManagement_Tests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Messages_in_flight_are_counted_before_the_r_sent_after_them_is_answered()
+    {
+        var (mo, mt) = await TwoUsersAsync("634");
+        await using var recipient = await Server.LoginAsync(mt, "pw");
+        await using var sender = await Server.LoginAsync(mo, "pw", resource: "sm-burst");
+        await EnableAsync(sender, resume: false);
+        // Sent at once, as a terminal with several MMS queued does; each is stored (a durable commit) before it counts.
+        var burst = string.Concat(Enumerable.Range(0, 20).Select(i => Mms($"sm-burst-{i}", mt)));
+        await sender.SendRawAsync(burst + "<r xmlns='urn:xmpp:sm:3'/>");
+        var answer = await sender.ReadUntilAsync(e => e.Name == "a" && e.Namespace == Namespaces.StreamManagement);
+        Assert.Equal("20", answer.Attribute("h"));
+        for (var i = 0; i < 20; i++) await recipient.ReadUntilAsync(e => IsMessage(e, $"sm-burst-{i}"));
+    }
+
+    [Fact]
+    public async Task Chat_messages_to_a_terminal_slow_to_acknowledge_are_counted_once_stored()
+    {
+        var (mo, mt) = await TwoUsersAsync("635");
+        await using var sender = await Server.LoginAsync(mo, "pw", resource: "sm-chat");
+        await EnableAsync(sender, resume: false);
+        await using (var recipient = await Server.LoginAsync(mt, "pw", resource: "never-acks"))
+        {
+            await EnableAsync(recipient, resume: false);
+            await sender.SendRawAsync(
+                $"<message id='sm-chat-1' to='{mt}@127.0.0.1' type='chat'><body>one</body></message>" +
+                $"<message id='sm-chat-2' to='{mt}@127.0.0.1' type='chat'><body>two</body></message>" +
+                "<r xmlns='urn:xmpp:sm:3'/>");
+            // Written to the recipient, which is asked to acknowledge and never does: the sender's count waits until
+            // the messages are stored instead.
+            await recipient.ReadUntilAsync(e => IsMessage(e, "sm-chat-2"));
+            var answer = await sender.ReadUntilAsync(e => e.Name == "a" && e.Namespace == Namespaces.StreamManagement);
+            Assert.Equal("2", answer.Attribute("h"));
+            await recipient.SendRawAsync("</stream:stream>");
+        }
+        await using var again = await Server.LoginAsync(mt, "pw");
+        Assert.Equal("one", (await again.ReadUntilAsync(e => IsMessage(e, "sm-chat-1"))).Element("body", Namespaces.Client)!.Text);
+        Assert.Equal("two", (await again.ReadUntilAsync(e => IsMessage(e, "sm-chat-2"))).Element("body", Namespaces.Client)!.Text);
+    }
+
+    [Fact]
     public async Task Resumption_of_an_unknown_session_fails_with_item_not_found()
     {
         await using var client = await XmppClient.AuthenticatedAsync("127.0.0.1", Server.C2sPort, EmbeddedServer.Domain,
