@@ -184,6 +184,9 @@ Mmss__Provisioning__SeedFile="$work/mmss/seed.json" DOTNET_GCgen0size=0x4000000 
 server_pid=$!
 wait_port 25280
 run_scenarios mmss $MMSS_PORT "$server_pid" mmss false
+# The peers' own workload on the MMSS: a chat message answered by a chat message (no Jive properties), W=5.
+bench --scenario roundtrip -n "$N" -w 5 --seconds "$RUN" --port $MMSS_PORT --domain localhost --server-pid "$server_pid" \
+  --label mmss-chat --mode xmpp --warmup "$WARMUP" --source-addresses "$SOURCES" --json "$results/mmss-chat-2-w5.json" >/dev/null
 mmss_only_scenarios mmss $MMSS_PORT "$server_pid" 25280
 [ "$PROFILE" = true ] && profile_roundtrip "$server_pid" $MMSS_PORT
 stop_server
@@ -377,6 +380,10 @@ bench --scenario report --inputs "$inputs" --out "$work/table.md" --svg bench/re
     echo "$("$(pg_bin)/postgres" --version | awk '{print $3}') (fsync and synchronous_commit on: the same promise), both .NET processes with the same GC setting;"
     echo "its server CPU and memory (PSS) count the gateway, the silo, and the postmaster with its backends; \"× mmss\" sets it"
     echo "against the embedded row."
+  fi
+  if wanted mmss; then
+    echo "mmss-chat: the embedded MMSS carrying the peers' workload (W=5 only): a chat message answered by a chat message, each"
+    echo "written to the recipient's live session and stored only if its writing is not confirmed in time."
   fi
   echo "Peers: a chat message answered by a chat message. Memory is the proportional set size (PSS) of the server's processes. Logins"
   echo "over STARTTLS + SASL (PLAIN, then SCRAM-SHA-1), each measured after $WARMUP s of the same logins (a server's first logins pay its"
