@@ -78,7 +78,10 @@ public interface IUserGrain : IGrainWithStringKey, IUserPresence
     /// <summary>
     /// An ordinary message for this user; false when the user does not exist. Completes once the message is stored, or
     /// written to a live session and confirmed (<see cref="ConfirmWrittenAsync"/>) in time, which stores nothing.
+    /// Interleaves, as <see cref="NotifyAsync"/> does: the wait for a terminal's acknowledgement must not hold up this
+    /// user's other calls (an MMS to it, its own answers).
     /// </summary>
+    [Orleans.Concurrency.AlwaysInterleave]
     Task<bool> DeliverPlainAsync(PlainMessage message);
 
     /// <summary>

@@ -248,6 +248,27 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_ordinary_message_waiting_for_its_confirmation_holds_up_no_mms_to_the_same_user()
+    {
+        await ProvisionAsync("a19", "b19");
+        var (observer, reference) = await GatewayAsync();
+        var user = Grains.GetGrain<IUserGrain>("a19");
+        await user.AttachSessionAsync(new SessionHandle("test-gateway", "s-a19", reference));
+        var delivering = user.DeliverPlainAsync(new PlainMessage("p19", "b19@example.net/phone", "chat", Encoding.UTF8.GetBytes("<body>hi</body>")));
+        var written = await observer.NextAsync("s-a19");
+        Assert.Equal("p19", written.MessageId);
+
+        // Nobody confirms the chat message yet: it waits (the fixture's wait is seconds), the MMS does not wait for it.
+        var submitting = SubmitAsync(Mms("m19", "b19", "a19"));
+        Assert.Same(submitting, await Task.WhenAny(delivering, submitting));
+        Assert.True((await submitting).Accepted);
+        Assert.Equal("m19", (await observer.NextAsync("s-a19")).MessageId);
+
+        await user.ConfirmWrittenAsync([written.Seq]);
+        Assert.True(await delivering);
+    }
+
+    [Fact]
     public async Task An_ordinary_message_to_a_user_without_a_live_session_is_stored_before_the_call_completes()
     {
         await ProvisionAsync("a18");
