@@ -30,6 +30,20 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
 
     private Task<SubmitOutcome> SubmitAsync(MmsSubmission mms) => MmsSubmitter.SubmitAsync(Grains, mms);
 
+    private static PlainMessage Chat(string id, string from, string text = "hi") =>
+        new(id, from + "@example.net/phone", "chat", Encoding.UTF8.GetBytes($"<body>{text}</body>"));
+
+    /// <summary>Waits (bounded) until the store holds nothing for <paramref name="udn"/>: removals commit after the call that asked for them.</summary>
+    private async Task WaitUntilMailboxEmptyAsync(string udn, string failure)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await fixture.Mailbox.LoadAsync(udn)).Count > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>Runs the user's expiry as it would run <paramref name="later"/> from now, once the store lists the user.</summary>
     private async Task ExpireLaterAsync(string udn, TimeSpan later)
     {
@@ -181,12 +195,7 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
 
         // The first session's confirmation, late and under the number it was written with, still settles it.
         await sender.ConfirmWrittenAsync([written.Seq]);
-        deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await fixture.Mailbox.LoadAsync("a14")).Count > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the notice confirmed late was never removed");
-            await Task.Delay(10);
-        }
+        await WaitUntilMailboxEmptyAsync("a14", "the notice confirmed late was never removed");
     }
 
     [Fact]
@@ -217,11 +226,10 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
         var (observer, reference) = await GatewayAsync();
         var user = Grains.GetGrain<IUserGrain>("a17");
         await user.AttachSessionAsync(new SessionHandle("test-gateway", "s-a17", reference));
-        static PlainMessage Chat(string id) => new(id, "b17@example.net/phone", "chat", Encoding.UTF8.GetBytes("<body>hi</body>"));
 
         // Confirmed in time: written, never stored.
         var writesBefore = fixture.Storage.Writes;
-        var delivering = user.DeliverPlainAsync(Chat("p17-1"));
+        var delivering = user.DeliverPlainAsync(Chat("p17-1", "b17"));
         var written = await observer.NextAsync("s-a17");
         Assert.Equal((DeliveryKind.Plain, "p17-1"), (written.Kind, written.MessageId));
         Assert.True(written.Seq < 0, "an ordinary message to a live session is written before it is stored");
@@ -231,7 +239,7 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
         Assert.Empty(await fixture.Mailbox.LoadAsync("a17"));
 
         // Not confirmed: the call completes once it is stored, and the next session gets it from the mailbox.
-        var unconfirmed = user.DeliverPlainAsync(Chat("p17-2"));
+        var unconfirmed = user.DeliverPlainAsync(Chat("p17-2", "b17"));
         Assert.Equal("p17-2", (await observer.NextAsync("s-a17")).MessageId);
         Assert.True(await unconfirmed);
         var stored = Assert.Single(await fixture.Mailbox.LoadAsync("a17"));
@@ -239,12 +247,7 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
         var backlog = await user.AttachSessionAsync(new SessionHandle("test-gateway", "s-a17-2", reference));
         Assert.Equal(stored.Seq, Assert.Single(backlog, d => d.MessageId == "p17-2").Seq);
         await user.ConfirmWrittenAsync([stored.Seq]);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await fixture.Mailbox.LoadAsync("a17")).Count > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the stored message confirmed by the next session was never removed");
-            await Task.Delay(10);
-        }
+        await WaitUntilMailboxEmptyAsync("a17", "the stored message confirmed by the next session was never removed");
     }
 
     [Fact]
@@ -254,7 +257,7 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
         var (observer, reference) = await GatewayAsync();
         var user = Grains.GetGrain<IUserGrain>("a19");
         await user.AttachSessionAsync(new SessionHandle("test-gateway", "s-a19", reference));
-        var delivering = user.DeliverPlainAsync(new PlainMessage("p19", "b19@example.net/phone", "chat", Encoding.UTF8.GetBytes("<body>hi</body>")));
+        var delivering = user.DeliverPlainAsync(Chat("p19", "b19"));
         var written = await observer.NextAsync("s-a19");
         Assert.Equal("p19", written.MessageId);
 
@@ -272,8 +275,7 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
     public async Task An_ordinary_message_to_a_user_without_a_live_session_is_stored_before_the_call_completes()
     {
         await ProvisionAsync("a18");
-        Assert.True(await Grains.GetGrain<IUserGrain>("a18").DeliverPlainAsync(
-            new PlainMessage("p18", "b18@example.net/phone", "chat", Encoding.UTF8.GetBytes("<body>later</body>"))));
+        Assert.True(await Grains.GetGrain<IUserGrain>("a18").DeliverPlainAsync(Chat("p18", "b18", "later")));
         var stored = Assert.Single(await fixture.Mailbox.LoadAsync("a18"));
         Assert.Equal((DeliveryKind.Plain, "p18"), (stored.Kind, stored.MessageId));
     }
