@@ -33,6 +33,9 @@ public sealed partial class UserGrain
 
         /// <summary>Its row's sequence number once stored after the wait; 0 while it is not.</summary>
         public long StoredSeq { get; set; }
+
+        /// <summary>Its storing after the wait, once begun (by its own wait's end or by a later one's).</summary>
+        public Task? Storing { get; set; }
     }
 
     public Task NotifyAsync(string messageId, string from, IReadOnlyList<KeyValuePair<string, string>> properties, DateTimeOffset expiresAt) =>
@@ -70,11 +73,23 @@ public sealed partial class UserGrain
 
     /// <summary>
     /// Not confirmed in time (a slow or dead connection, a terminal slow to acknowledge): stored, and written again with
-    /// the next session's backlog. A confirmation arriving later still removes it.
+    /// the next session's backlog. A confirmation arriving later still removes it. Stored in the order they were written
+    /// (their numbers count down), so that a backlog gives them in that order too: the end of one wait stores those
+    /// written before it first.
     /// </summary>
     private async Task StoreUnconfirmedAsync(UnstoredDelivery delivery)
     {
         var mailbox = await MailboxAsync();
+        if (_unstored is null) return;
+        foreach (var waiting in _unstored.Select(p => p.Value).Where(d => d.Entry.Seq >= delivery.Entry.Seq).OrderByDescending(d => d.Entry.Seq))
+        {
+            if (waiting.Storing is null && !waiting.Written.Task.IsCompleted) waiting.Storing = StoreAsync(mailbox, waiting);
+        }
+        if (delivery.Storing is { } storing) await storing;
+    }
+
+    private async Task StoreAsync(Mailbox mailbox, UnstoredDelivery delivery)
+    {
         long seq;
         try
         {

@@ -272,6 +272,23 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Ordinary_messages_nobody_confirms_are_stored_in_the_order_they_were_written()
+    {
+        await ProvisionAsync("a20");
+        var (observer, reference) = await GatewayAsync();
+        var user = Grains.GetGrain<IUserGrain>("a20");
+        await user.AttachSessionAsync(new SessionHandle("test-gateway", "s-a20", reference));
+        var delivering = Enumerable.Range(0, 5).Select(i => user.DeliverPlainAsync(Chat($"p20-{i}", "b20"))).ToArray();
+        // Concurrent calls may reach the grain in any order, and the observer's calls too: the order the grain wrote them
+        // in is that of their numbers, which count down.
+        var written = new List<Delivery>();
+        for (var i = 0; i < 5; i++) written.Add(await observer.NextAsync("s-a20"));
+        Assert.All(await Task.WhenAll(delivering), Assert.True);
+        var stored = await fixture.Mailbox.LoadAsync("a20");
+        Assert.Equal(written.OrderByDescending(d => d.Seq).Select(d => d.MessageId), stored.OrderBy(e => e.Seq).Select(e => e.MessageId));
+    }
+
+    [Fact]
     public async Task An_ordinary_message_to_a_user_without_a_live_session_is_stored_before_the_call_completes()
     {
         await ProvisionAsync("a18");
