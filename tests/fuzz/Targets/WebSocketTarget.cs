@@ -309,6 +309,14 @@ public sealed class WebSocketTarget : FuzzTarget
                             {
                                 header = XmlParser.ParseStreamHeader(token, out _scope);
                             }
+                            catch (XmppStreamException e) when (_everOpened)
+                            {
+                                // A client's stanza where the restart's <open/> was due, and bytes that do not parse (invalid
+                                // UTF-8, say): C2sConnection ends the stream with the parser's condition, and so does this.
+                                _scope = null;
+                                await FailAsync(e.Condition);
+                                break;
+                            }
                             catch (XmppStreamException e)
                             {
                                 throw client.Break($"the header made of <open/> does not parse ({e.Message}): {Encoding.UTF8.GetString(token)}");
