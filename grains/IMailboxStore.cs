@@ -16,6 +16,9 @@ public interface IMailboxStore
     /// <summary>The owner's entries in sequence order.</summary>
     Task<IReadOnlyList<MailboxEntry>> LoadAsync(string owner);
 
+    /// <summary>The owner's entry <paramref name="seq"/>, or null if it has none under that number.</summary>
+    Task<MailboxEntry?> FindAsync(string owner, long seq);
+
     /// <summary>Owners having at least one entry that expired before <paramref name="now"/>.</summary>
     Task<IReadOnlyList<string>> FindOwnersWithExpiredAsync(DateTimeOffset now, int limit);
 }

@@ -6,8 +6,10 @@ namespace Mmss.Grains;
 /// <summary>
 /// A user's stored entries in memory, indexed so that storing, answering and confirming one entry costs the same
 /// whatever the mailbox holds. Answered MMS stay until their TTL (a late ACK "read" or a retry must find them), so
-/// they can outnumber the rest by far: only the entries still waiting are kept in order. Emergency MMS wait in an order
-/// of their own, ahead of everything else, so that a login delivers them first however much ordinary mail waits.
+/// they can outnumber the rest by far: only the entries still waiting are kept in order, and an answered MMS whose
+/// answer reached its originator is <see cref="Settle">settled</see>: kept as a few numbers that find its row in the
+/// store again, not as an entry. Emergency MMS wait in an order of their own, ahead of everything else, so that a login
+/// delivers them first however much ordinary mail waits.
 /// </summary>
 public sealed class Mailbox
 {
@@ -30,14 +32,25 @@ public sealed class Mailbox
         public readonly long Newest => Later is { Count: > 0 } later ? later[^1] : First;
     }
 
+    /// <summary>
+    /// Settled MMS by a hash of their id. An answered MMS stayed in memory a day as an entry with its strings and index
+    /// slots — objects that live long enough for the GC to promote them twice, at every round trip; these are plain
+    /// numbers in arrays the GC does not scan. The hash only narrows the search: a match is read from the store and
+    /// compared there.
+    /// </summary>
+    private Dictionary<ulong, SettledMms>? _settled;
+    // The rare second settled MMS under one hash (the same id from two senders, or a collision).
+    private List<SettledMms>? _settledSameHash;
+
     public Mailbox(IEnumerable<MailboxEntry> entries)
     {
         foreach (var entry in entries) Add(entry);
     }
 
-    public int Count => _bySeq?.Count ?? 0;
+    /// <summary>Entries and settled MMS.</summary>
+    public int Count => (_bySeq?.Count ?? 0) + (_settled?.Count ?? 0) + (_settledSameHash?.Count ?? 0);
 
-    /// <summary>Every entry, in no particular order.</summary>
+    /// <summary>Every entry, in no particular order; settled MMS are not entries.</summary>
     // Not _bySeq.Values: the dictionary would keep that collection object for as long as it lives.
     public IEnumerable<MailboxEntry> Entries
     {
@@ -127,6 +140,78 @@ public sealed class Mailbox
         if (_waiting is { Count: 0 }) _waiting = null;
         if (_waitingEmergency is { Count: 0 }) _waitingEmergency = null;
         if (_mmsByMessageId is { Count: 0 }) _mmsByMessageId = null;
+        if (_settled is { Count: 0 }) _settled = null;
+        if (_settledSameHash is { Count: 0 }) _settledSameHash = null;
+    }
+
+    /// <summary>
+    /// Turns the answered MMS <paramref name="seq"/> into a settled one, if it is still an entry with that answer (a
+    /// different answer recorded meanwhile is not settled by the relay of the first). Its row stays in the store.
+    /// </summary>
+    /// <param name="relayedHere">its answer was relayed to the originator by this activation</param>
+    public bool Settle(long seq, string? msgType, string? returnCode, bool relayedHere)
+    {
+        if (Get(seq) is not { Kind: DeliveryKind.Mms, Answered: true } entry || entry.AnswerMsgType != msgType || entry.AnswerReturnCode != returnCode)
+            return false;
+        Remove(seq);
+        var settled = new SettledMms(IdHash(entry.MessageId), seq, entry.ExpiresAt.ToUnixTimeMilliseconds(), relayedHere);
+        if (!(_settled ??= []).TryAdd(settled.IdHash, settled)) (_settledSameHash ??= []).Add(settled);
+        return true;
+    }
+
+    /// <summary>The settled MMS whose id may be <paramref name="messageId"/>: read each from the store to know.</summary>
+    public SettledMms[] SettledUnder(string messageId)
+    {
+        if (_settled is null) return [];
+        var hash = IdHash(messageId);
+        if (!_settled.TryGetValue(hash, out var first)) return [];
+        if (_settledSameHash is null) return [first];
+        return [first, .. _settledSameHash.Where(s => s.IdHash == hash)];
+    }
+
+    /// <summary>The settled MMS that expired at <paramref name="now"/>.</summary>
+    public List<SettledMms> SettledExpired(DateTimeOffset now)
+    {
+        var cutoff = now.ToUnixTimeMilliseconds();
+        var expired = new List<SettledMms>();
+        if (_settled is not null)
+        {
+            foreach (var (_, settled) in _settled)
+            {
+                if (settled.ExpiresAtUnixMs <= cutoff) expired.Add(settled);
+            }
+        }
+        if (_settledSameHash is not null) expired.AddRange(_settledSameHash.Where(s => s.ExpiresAtUnixMs <= cutoff));
+        return expired;
+    }
+
+    /// <summary>Forgets a settled MMS: its row was removed, or it is an entry again (<see cref="Add"/> it then).</summary>
+    public void RemoveSettled(SettledMms settled)
+    {
+        if (_settled is not null && _settled.TryGetValue(settled.IdHash, out var first) && first.Seq == settled.Seq)
+        {
+            _settled.Remove(settled.IdHash);
+            // One of the same hash moves up, so that the dictionary keeps finding it.
+            if (_settledSameHash?.FindIndex(s => s.IdHash == settled.IdHash) is >= 0 and var next)
+            {
+                _settled[settled.IdHash] = _settledSameHash[next];
+                _settledSameHash.RemoveAt(next);
+            }
+            return;
+        }
+        _settledSameHash?.RemoveAll(s => s.Seq == settled.Seq);
+    }
+
+    /// <summary>FNV-1a over the id's UTF-16 units: 64 bits, so that two ids of one mailbox share a hash next to never.</summary>
+    private static ulong IdHash(string messageId)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in messageId)
+        {
+            hash ^= c;
+            hash *= 1099511628211UL;
+        }
+        return hash;
     }
 
     /// <summary>The MMS this sender sent under this id, if stored.</summary>

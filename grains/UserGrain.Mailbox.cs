@@ -23,6 +23,10 @@ public sealed partial class UserGrain
     {
         var mailbox = _mailbox = new Mailbox(await store.LoadAsync(Udn));
         var recent = RecentAnswers(mailbox).ToArray();
+        // The older answers were relayed by an activation before this one (or by none, past recovering): settled at once.
+        var recentSeqs = recent.Select(e => e.Seq).ToHashSet();
+        var older = mailbox.Entries.Where(e => e is { Kind: DeliveryKind.Mms, Answered: true } && !recentSeqs.Contains(e.Seq)).ToArray();
+        foreach (var entry in older) mailbox.Settle(entry.Seq, entry.AnswerMsgType, entry.AnswerReturnCode, relayedHere: false);
         // Not awaited here: relaying may call this grain itself (an MMS to oneself), which waits for this load.
         if (recent.Length > 0) _ = RelayRecentAnswersAgainAsync(recent);
         return mailbox;
@@ -37,7 +41,10 @@ public sealed partial class UserGrain
     /// </summary>
     private static readonly TimeSpan AnswerRelayRecovery = TimeSpan.FromMinutes(10);
 
-    /// <summary>The MMS answered within <see cref="AnswerRelayRecovery"/>: the answers that may still need relaying.</summary>
+    /// <summary>
+    /// The MMS answered within <see cref="AnswerRelayRecovery"/> and not settled: the answers that may still need relaying
+    /// (a settled one's reached its originator).
+    /// </summary>
     private IEnumerable<MailboxEntry> RecentAnswers(Mailbox mailbox)
     {
         var cutoff = time.GetUtcNow() - AnswerRelayRecovery;
@@ -60,18 +67,11 @@ public sealed partial class UserGrain
         }
     }
 
-    /// <summary>The answer this activation last relayed, by mailbox sequence: the same answer repeated is not relayed twice.</summary>
-    // Null until first used: an idle terminal's grain holds no empty collections.
-    private Dictionary<long, (string MsgType, string? ReturnCode)>? _relayed;
-
-    /// <summary>(null, null) when this activation relayed no answer to that MMS.</summary>
-    private (string? MsgType, string? ReturnCode) LastRelayed(long seq) => _relayed?.GetValueOrDefault(seq) ?? default;
-
     /// <summary>
     /// To the originator's user grain for a one-to-one MMS, else to the message grain that aggregates the group. A relay
     /// that fails is tried again by this grain (<see cref="RelayAgainAsync"/>): the caller may retry too, but it may not
     /// live to — a gateway retrying a terminal's ACK dies with its process — and the originator would wait for an answer
-    /// that is recorded.
+    /// that is recorded. Once relayed, the MMS is settled (<see cref="Mailbox.Settle"/>).
     /// </summary>
     private async Task RelayAnswerAsync(MailboxEntry mms, string msgType, string? returnCode)
     {
@@ -85,7 +85,7 @@ public sealed partial class UserGrain
             _relayAgain ??= this.RegisterGrainTimer(RelayAgainAsync, RelayAgainPeriod, RelayAgainPeriod);
             throw;
         }
-        (_relayed ??= [])[mms.Seq] = (msgType, returnCode);
+        _mailbox?.Settle(mms.Seq, msgType, returnCode, relayedHere: true);
     }
 
     /// <summary>
@@ -113,12 +113,10 @@ public sealed partial class UserGrain
 
     private static readonly TimeSpan RelayAgainPeriod = TimeSpan.FromSeconds(5);
 
-    /// <summary>Relays the recorded answers this activation has not relayed (within <see cref="AnswerRelayRecovery"/>) until none is left.</summary>
+    /// <summary>Relays the recorded answers not relayed yet (within <see cref="AnswerRelayRecovery"/>) until none is left.</summary>
     private async Task RelayAgainAsync(CancellationToken cancellationToken)
     {
-        var unrelayed = _mailbox is null
-            ? []
-            : RecentAnswers(_mailbox).Where(e => LastRelayed(e.Seq) != (e.AnswerMsgType, e.AnswerReturnCode)).ToArray();
+        var unrelayed = _mailbox is null ? [] : RecentAnswers(_mailbox).ToArray();
         foreach (var entry in unrelayed)
         {
             try
@@ -184,16 +182,27 @@ public sealed partial class UserGrain
     {
         using var logScope = logScopes.ForMessage(logger, Udn, messageId);
         var mailbox = await MailboxAsync();
-        if (mailbox.FindMmsToAnswer(messageId) is not { } entry) return false;
+        var entry = mailbox.FindMmsToAnswer(messageId);
+        SettledMms? settled = null;
+        // All answered: the newest of them, which may be settled.
+        if (entry is null or { Answered: true } && await FindSettledAsync(mailbox, messageId, from: null, after: entry?.Seq ?? 0) is { } found)
+            (entry, settled) = found;
+        if (entry is null) return false;
         msgType = MmsRules.Shared(msgType);
         returnCode = MmsRules.Shared(returnCode);
         if (entry.Answered && entry.AnswerMsgType == msgType && entry.AnswerReturnCode == returnCode)
         {
             // The same answer again: the terminal's first crossed a redelivery, or the gateway retries one it could not
-            // see recorded. Relayed unless this activation already did; the message grain counts a member's answer once
-            // anyway.
-            if (!entry.Direct || LastRelayed(entry.Seq) != (msgType, returnCode)) RelayAnswerBehind(entry, msgType, returnCode);
+            // see recorded. Relayed unless this activation already did (a settled MMS's answer reached its originator);
+            // the message grain counts a member's answer once anyway.
+            if (!entry.Direct || settled is not { RelayedHere: true }) RelayAnswerBehind(entry, msgType, returnCode);
             return true;
+        }
+        if (settled is { } changed)
+        {
+            // A different answer (a read report after the delivery ACK, say): an entry again until it is relayed.
+            mailbox.RemoveSettled(changed);
+            mailbox.Add(entry);
         }
         // Recorded before it is relayed, so the MMS is never written to the terminal again once answered; an activation
         // dying in between leaves a recent AnsweredAt, which the next activation relays again (LoadMailboxAsync).
@@ -250,8 +259,12 @@ public sealed partial class UserGrain
             await store.RemoveAsync(Udn, entry.Seq);
             mailbox.Remove(entry.Seq);
             _lastPushed?.Remove(entry.Seq);
-            _relayed?.Remove(entry.Seq);
             _deliveredRaised?.Remove(entry.Seq);
+        }
+        foreach (var settled in mailbox.SettledExpired(now))
+        {
+            await store.RemoveAsync(Udn, settled.Seq);
+            mailbox.RemoveSettled(settled);
         }
         ReleaseEmptyCollections(mailbox);
     }
@@ -264,19 +277,20 @@ public sealed partial class UserGrain
     private void ReleaseEmptyCollections(Mailbox mailbox)
     {
         mailbox.ReleaseEmpty();
-        if (_relayed is { Count: 0 }) _relayed = null;
         if (_lastPushed is { Count: 0 }) _lastPushed = null;
         if (_deliveredRaised is { Count: 0 }) _deliveredRaised = null;
         if (_unstored is { Count: 0 }) _unstored = null;
     }
 
     /// <summary>
-    /// The MMS stored under this sender and id, in memory, or in the store when an earlier attempt to store it came back
-    /// with its outcome unknown (it may have committed, and is then added and pushed as if just stored).
+    /// The MMS stored under this sender and id: in memory, settled (read from the store), or in the store when an earlier
+    /// attempt to store it came back with its outcome unknown (it may have committed, and is then added and pushed as if
+    /// just stored).
     /// </summary>
     private async ValueTask<MailboxEntry?> FindMmsAsync(Mailbox mailbox, string from, string messageId)
     {
         if (mailbox.FindMms(from, messageId) is { } known) return known;
+        if (await FindSettledAsync(mailbox, messageId, from, after: 0) is { } settled) return settled.Entry;
         if (_maybeStored is null || !_maybeStored.Contains((from, messageId))) return null;
         var stored = (await store.LoadAsync(Udn)).FirstOrDefault(e => e.Kind == DeliveryKind.Mms && e.From == from && e.MessageId == messageId);
         _maybeStored.Remove((from, messageId));
@@ -285,6 +299,22 @@ public sealed partial class UserGrain
         mailbox.Add(stored);
         Push(stored);
         return stored;
+    }
+
+    /// <summary>
+    /// The newest settled MMS with this id (and sender, if given) stored after <paramref name="after"/>, read from the
+    /// store: the mailbox knows only a hash of its id. Costs no read for an id no settled MMS may have.
+    /// </summary>
+    private async ValueTask<(MailboxEntry Entry, SettledMms Settled)?> FindSettledAsync(Mailbox mailbox, string messageId, string? from, long after)
+    {
+        var candidates = mailbox.SettledUnder(messageId);
+        if (candidates.Length == 0) return null;
+        foreach (var settled in candidates.Where(s => s.Seq > after).OrderByDescending(s => s.Seq))
+        {
+            if (await store.FindAsync(Udn, settled.Seq) is { Kind: DeliveryKind.Mms } entry && entry.MessageId == messageId && (from is null || entry.From == from))
+                return (entry, settled);
+        }
+        return null;
     }
 
     /// <param name="submitted">a one-to-one MMS submitted straight to this grain: its "submitted" event is raised here,

@@ -15,6 +15,7 @@ public sealed class PostgresMailboxStore(PostgresDatabase database, Serializer<M
     private const string Update = "UPDATE mailbox SET expires_at = $3, entry = $4 WHERE seq = $1 AND owner = $2 RETURNING seq";
     private const string Delete = "DELETE FROM mailbox WHERE seq = $1 AND owner = $2 RETURNING seq";
     private const string Select = "SELECT seq, entry FROM mailbox WHERE owner = $1 ORDER BY seq";
+    private const string SelectOne = "SELECT entry FROM mailbox WHERE seq = $1 AND owner = $2";
     private const string Expired = "SELECT DISTINCT owner FROM mailbox WHERE expires_at <= $1 LIMIT $2";
 
     public async Task<long> AppendAsync(string owner, MailboxEntry entry)
@@ -61,6 +62,14 @@ public sealed class PostgresMailboxStore(PostgresDatabase database, Serializer<M
             }
             return entries;
         });
+
+    public Task<MailboxEntry?> FindAsync(string owner, long seq) => database.ReadAsync(SelectOne,
+        parameters =>
+        {
+            parameters.Add(new NpgsqlParameter<long> { TypedValue = seq });
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = owner });
+        },
+        async reader => await reader.ReadAsync() ? serializer.Deserialize(reader.GetFieldValue<byte[]>(0))! with { Seq = seq } : null);
 
     public Task<IReadOnlyList<string>> FindOwnersWithExpiredAsync(DateTimeOffset now, int limit) => database.ReadAsync<IReadOnlyList<string>>(Expired,
         parameters =>

@@ -13,6 +13,7 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, Serializer<Mailb
 {
     private const string Insert = "INSERT INTO mailbox (owner, expires_at, entry) VALUES ($o, $x, $e) RETURNING seq";
     private const string Delete = "DELETE FROM mailbox WHERE seq = $s AND owner = $o";
+    private const string SelectOne = "SELECT entry FROM mailbox WHERE seq = $s AND owner = $o";
 
     private readonly MailboxOwnerIndex _owners = new();
     private readonly Lock _loading = new();
@@ -75,7 +76,7 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, Serializer<Mailb
         var seqs = _owners.SeqsOf(owner);
         // Most activations: a terminal with nothing waiting costs no read at all.
         if (seqs.Length == 0) return [];
-        return await database.ReadAsync<IReadOnlyList<MailboxEntry>>("SELECT entry FROM mailbox WHERE seq = $s AND owner = $o",
+        return await database.ReadAsync<IReadOnlyList<MailboxEntry>>(SelectOne,
             command =>
             {
                 var entries = new List<MailboxEntry>(seqs.Length);
@@ -89,6 +90,14 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, Serializer<Mailb
                 return entries;
             });
     }
+
+    public Task<MailboxEntry?> FindAsync(string owner, long seq) => database.ReadAsync(SelectOne,
+        command =>
+        {
+            command.Set("$s", seq);
+            command.Set("$o", owner);
+            return command.ExecuteScalar() is byte[] entry ? serializer.Deserialize(entry)! with { Seq = seq } : null;
+        });
 
     public Task<IReadOnlyList<string>> FindOwnersWithExpiredAsync(DateTimeOffset now, int limit) => database.ReadAsync<IReadOnlyList<string>>(
         "SELECT DISTINCT owner FROM mailbox WHERE expires_at <= $n LIMIT $l",

@@ -101,4 +101,60 @@ public class Mailbox_Tests
         Assert.Equal(3, mailbox.FindMms("c", "z")!.Seq);
         Assert.Equal([3L], mailbox.Entries.Select(e => e.Seq));
     }
+
+    [Fact]
+    public void A_settled_mms_is_no_entry_but_is_found_by_its_id_until_removed()
+    {
+        var mailbox = new Mailbox([Mms(1, "a", "x"), Mms(2, "b", "y")]);
+        Assert.False(mailbox.Settle(1, null, null, relayedHere: true));
+        mailbox.Replace(Mms(1, "a", "x", answered: true) with { AnswerMsgType = "2", AnswerReturnCode = "1" });
+        Assert.False(mailbox.Settle(1, "3", "2", relayedHere: true));
+        Assert.True(mailbox.Settle(1, "2", "1", relayedHere: true));
+
+        Assert.Null(mailbox.Get(1));
+        Assert.Null(mailbox.FindMms("a", "x"));
+        Assert.Null(mailbox.FindMmsToAnswer("x"));
+        Assert.Equal([2L], mailbox.Entries.Select(e => e.Seq));
+        Assert.Equal(2, mailbox.Count);
+        var settled = Assert.Single(mailbox.SettledUnder("x"));
+        Assert.Equal(1, settled.Seq);
+        Assert.True(settled.RelayedHere);
+        Assert.Empty(mailbox.SettledUnder("y"));
+
+        mailbox.RemoveSettled(settled);
+        Assert.Empty(mailbox.SettledUnder("x"));
+        Assert.Equal(1, mailbox.Count);
+    }
+
+    [Fact]
+    public void Settled_mms_sharing_an_id_are_all_found_and_each_removed_alone()
+    {
+        var answered = new[] { Mms(1, "a", "x"), Mms(2, "b", "x"), Mms(3, "c", "x") }
+            .Select(e => e with { Answered = true, AnswerMsgType = "2" }).ToArray();
+        var mailbox = new Mailbox(answered);
+        foreach (var entry in answered) Assert.True(mailbox.Settle(entry.Seq, "2", null, relayedHere: false));
+        Assert.Equal([1L, 2L, 3L], mailbox.SettledUnder("x").Select(s => s.Seq).Order());
+
+        mailbox.RemoveSettled(mailbox.SettledUnder("x").Single(s => s.Seq == 1));
+        Assert.Equal([2L, 3L], mailbox.SettledUnder("x").Select(s => s.Seq).Order());
+        mailbox.RemoveSettled(mailbox.SettledUnder("x").Single(s => s.Seq == 3));
+        Assert.Equal([2L], mailbox.SettledUnder("x").Select(s => s.Seq));
+        mailbox.RemoveSettled(mailbox.SettledUnder("x").Single());
+        Assert.Empty(mailbox.SettledUnder("x"));
+        mailbox.ReleaseEmpty();
+        Assert.Equal(0, mailbox.Count);
+    }
+
+    [Fact]
+    public void Only_settled_mms_past_their_expiry_are_listed_as_expired()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var mailbox = new Mailbox([
+            Mms(1, "a", "x", answered: true) with { ExpiresAt = now.AddSeconds(-1) },
+            Mms(2, "a", "y", answered: true) with { ExpiresAt = now.AddHours(1) },
+        ]);
+        mailbox.Settle(1, null, null, relayedHere: true);
+        mailbox.Settle(2, null, null, relayedHere: true);
+        Assert.Equal([1L], mailbox.SettledExpired(now).Select(s => s.Seq));
+    }
 }

@@ -398,6 +398,46 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_answered_mms_kept_only_in_the_store_still_meets_retries_later_answers_and_its_expiry()
+    {
+        await ProvisionAsync("a14", "b14");
+        var (observer, reference) = await GatewayAsync();
+        await Grains.GetGrain<IUserGrain>("a14").AttachSessionAsync(new SessionHandle("test-gateway", "s-a14", reference));
+        await SubmitAsync(Mms("m14", "a14", "b14"));
+        Assert.True(await Grains.GetGrain<IUserGrain>("b14").AnswerAsync("m14", "2", "1"));
+        Assert.Equal("ACK", (await observer.NextAsync("s-a14")).From);
+
+        // Past the window in which a new activation relays answers again: the recipient's next activation keeps this
+        // answered MMS settled from the start, as only a hash of its id, and must read it from the store to know it.
+        fixture.Time.Offset = TimeSpan.FromMinutes(11);
+        try
+        {
+            await Grains.GetGrain<IUserGrain>("b14").Cast<IGrainManagementExtension>().DeactivateOnIdle();
+            Assert.True((await SubmitAsync(Mms("m14", "a14", "b14"))).Accepted);
+            var again = await observer.NextAsync("s-a14");
+            Assert.Equal(("ACK", "m14"), (again.From, again.MessageId));
+            Assert.Equal(FailCode.DuplicateIdDifferentContent, (await SubmitAsync(Mms("m14", "a14", "b14", "other"))).FailCode);
+            Assert.Single(await fixture.Mailbox.LoadAsync("b14"));
+
+            // A later, different answer to it is recorded and relayed.
+            Assert.True(await Grains.GetGrain<IUserGrain>("b14").AnswerAsync("m14", "3", "10"));
+            var changed = await observer.NextAsync("s-a14");
+            Assert.Equal(("FAIL", "m14"), (changed.From, changed.MessageId));
+            Assert.Equal("3", Assert.Single(await fixture.Mailbox.LoadAsync("b14")).AnswerMsgType);
+            var backlog = await Grains.GetGrain<IUserGrain>("b14").AttachSessionAsync(new SessionHandle("test-gateway", "s-b14", reference));
+            Assert.Empty(backlog);
+        }
+        finally
+        {
+            fixture.Time.Offset = TimeSpan.Zero;
+        }
+
+        await ExpireLaterAsync("b14", TimeSpan.FromHours(25));
+        Assert.Empty(await fixture.Mailbox.LoadAsync("b14"));
+        Assert.True(observer.IsEmpty("s-a14"), "an answered MMS that ages out is no FAIL 5");
+    }
+
+    [Fact]
     public async Task A_mailbox_that_failed_to_load_is_loaded_again_on_the_next_message()
     {
         await ProvisionAsync("a12", "b12");

@@ -38,6 +38,8 @@ public sealed class TappedMailboxStore(IMailboxStore inner, StorageTap tap, bool
             ? Task.FromException<IReadOnlyList<MailboxEntry>>(new IOException("mailbox store unreachable"))
             : inner.LoadAsync(owner);
 
+    public Task<MailboxEntry?> FindAsync(string owner, long seq) => inner.FindAsync(owner, seq);
+
     public Task<IReadOnlyList<string>> FindOwnersWithExpiredAsync(DateTimeOffset now, int limit) =>
         inner.FindOwnersWithExpiredAsync(now, limit);
 
