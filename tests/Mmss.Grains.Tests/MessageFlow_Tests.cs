@@ -400,31 +400,31 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
     [Fact]
     public async Task An_answered_mms_kept_only_in_the_store_still_meets_retries_later_answers_and_its_expiry()
     {
-        await ProvisionAsync("a14", "b14");
+        await ProvisionAsync("a22", "b22");
         var (observer, reference) = await GatewayAsync();
-        await Grains.GetGrain<IUserGrain>("a14").AttachSessionAsync(new SessionHandle("test-gateway", "s-a14", reference));
-        await SubmitAsync(Mms("m14", "a14", "b14"));
-        Assert.True(await Grains.GetGrain<IUserGrain>("b14").AnswerAsync("m14", "2", "1"));
-        Assert.Equal("ACK", (await observer.NextAsync("s-a14")).From);
+        await Grains.GetGrain<IUserGrain>("a22").AttachSessionAsync(new SessionHandle("test-gateway", "s-a22", reference));
+        await SubmitAsync(Mms("m22", "a22", "b22"));
+        Assert.True(await Grains.GetGrain<IUserGrain>("b22").AnswerAsync("m22", "2", "1"));
+        Assert.Equal("ACK", (await observer.NextAsync("s-a22")).From);
 
         // Past the window in which a new activation relays answers again: the recipient's next activation keeps this
         // answered MMS settled from the start, as only a hash of its id, and must read it from the store to know it.
         fixture.Time.Offset = TimeSpan.FromMinutes(11);
         try
         {
-            await Grains.GetGrain<IUserGrain>("b14").Cast<IGrainManagementExtension>().DeactivateOnIdle();
-            Assert.True((await SubmitAsync(Mms("m14", "a14", "b14"))).Accepted);
-            var again = await observer.NextAsync("s-a14");
-            Assert.Equal(("ACK", "m14"), (again.From, again.MessageId));
-            Assert.Equal(FailCode.DuplicateIdDifferentContent, (await SubmitAsync(Mms("m14", "a14", "b14", "other"))).FailCode);
-            Assert.Single(await fixture.Mailbox.LoadAsync("b14"));
+            await Grains.GetGrain<IUserGrain>("b22").Cast<IGrainManagementExtension>().DeactivateOnIdle();
+            Assert.True((await SubmitAsync(Mms("m22", "a22", "b22"))).Accepted);
+            var again = await observer.NextAsync("s-a22");
+            Assert.Equal(("ACK", "m22"), (again.From, again.MessageId));
+            Assert.Equal(FailCode.DuplicateIdDifferentContent, (await SubmitAsync(Mms("m22", "a22", "b22", "other"))).FailCode);
+            Assert.Single(await fixture.Mailbox.LoadAsync("b22"));
 
             // A later, different answer to it is recorded and relayed.
-            Assert.True(await Grains.GetGrain<IUserGrain>("b14").AnswerAsync("m14", "3", "10"));
-            var changed = await observer.NextAsync("s-a14");
-            Assert.Equal(("FAIL", "m14"), (changed.From, changed.MessageId));
-            Assert.Equal("3", Assert.Single(await fixture.Mailbox.LoadAsync("b14")).AnswerMsgType);
-            var backlog = await Grains.GetGrain<IUserGrain>("b14").AttachSessionAsync(new SessionHandle("test-gateway", "s-b14", reference));
+            Assert.True(await Grains.GetGrain<IUserGrain>("b22").AnswerAsync("m22", "3", "10"));
+            var changed = await observer.NextAsync("s-a22");
+            Assert.Equal(("FAIL", "m22"), (changed.From, changed.MessageId));
+            Assert.Equal("3", Assert.Single(await fixture.Mailbox.LoadAsync("b22")).AnswerMsgType);
+            var backlog = await Grains.GetGrain<IUserGrain>("b22").AttachSessionAsync(new SessionHandle("test-gateway", "s-b22", reference));
             Assert.Empty(backlog);
         }
         finally
@@ -432,9 +432,9 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
             fixture.Time.Offset = TimeSpan.Zero;
         }
 
-        await ExpireLaterAsync("b14", TimeSpan.FromHours(25));
-        Assert.Empty(await fixture.Mailbox.LoadAsync("b14"));
-        Assert.True(observer.IsEmpty("s-a14"), "an answered MMS that ages out is no FAIL 5");
+        await ExpireLaterAsync("b22", TimeSpan.FromHours(25));
+        Assert.Empty(await fixture.Mailbox.LoadAsync("b22"));
+        Assert.True(observer.IsEmpty("s-a22"), "an answered MMS that ages out is no FAIL 5");
     }
 
     [Fact]
