@@ -35,7 +35,7 @@ public sealed partial class UserGrain
         if (!presence.Available && before.Presence is null) return;
         var session = before with { Presence = presence.Available ? presence : null };
         sessions[index] = session;
-        await state.WriteStateAsync();
+        WriteSessionsBehind();
         var initial = presence.Available && before.Presence is null;
         logger.LogDebug("{Udn}: session {SessionId} is {State}", Udn, sessionId, presence.Available ? initial ? "available" : "available (changed)" : "unavailable");
         Broadcast(presence, initial ? session : null);
@@ -191,9 +191,10 @@ public sealed partial class UserGrain
 
     private PresenceWatch Watch => _watch ??= ServiceProvider.GetRequiredService<PresenceWatch>();
 
-    public async Task EndSessionsOfGoneGatewaysAsync()
+    public Task EndSessionsOfGoneGatewaysAsync()
     {
         var before = state.State.Sessions.Count;
-        if (LiveSessions().Count != before) await state.WriteStateAsync();
+        if (LiveSessions().Count != before) WriteSessionsBehind();
+        return Task.CompletedTask;
     }
 }

@@ -18,7 +18,7 @@ public sealed partial class UserGrain
         var sessions = LiveSessions();
         sessions.RemoveAll(s => s.SessionId == session.SessionId);
         sessions.Add(session);
-        await state.WriteStateAsync();
+        WriteSessionsBehind();
         events.Presence(Udn, online: true, session.GatewayId, session.SessionId, session.Address, sessions.Count);
         var backlog = Backlog(await MailboxAsync());
         logger.LogDebug("{Udn}: session {SessionId} attached on {Gateway}, {Count} waiting", Udn, session.SessionId, session.GatewayId, backlog.Length);
@@ -36,7 +36,7 @@ public sealed partial class UserGrain
         if (!known)
         {
             sessions.Add(session);
-            await state.WriteStateAsync();
+            WriteSessionsBehind();
             events.Presence(Udn, online: true, session.GatewayId, session.SessionId, session.Address, sessions.Count);
             // The gateway's handle carries what the session had announced: contacts told it went unavailable learn it is back.
             if (session.Presence is { } presence)
@@ -71,12 +71,13 @@ public sealed partial class UserGrain
         return backlog.ToArray();
     }
 
-    public async Task DetachSessionAsync(string sessionId)
+    public Task DetachSessionAsync(string sessionId)
     {
         var detached = state.State.Sessions.FirstOrDefault(s => s.SessionId == sessionId);
-        if (state.State.Sessions.RemoveAll(s => s.SessionId == sessionId) == 0) return;
-        await state.WriteStateAsync();
+        if (state.State.Sessions.RemoveAll(s => s.SessionId == sessionId) == 0) return Task.CompletedTask;
+        WriteSessionsBehind();
         RaiseOffline([detached!]);
+        return Task.CompletedTask;
     }
 
     /// <summary>Presence events for sessions that ended; the user is offline once none remains.</summary>
@@ -238,7 +239,7 @@ public sealed partial class UserGrain
         {
             RaiseOffline(ended);
             logger.LogInformation("{Udn}: forgot sessions of gateways that are gone", Udn);
-            await state.WriteStateAsync();
+            WriteSessionsBehind();
         }
     }
 }

@@ -38,7 +38,7 @@ public sealed partial class UserGrain(
         if (state.State.Credentials is null) return false;
         if (state.State.Emergency == allowed) return true;
         state.State.Emergency = allowed;
-        await state.WriteStateAsync();
+        await WriteStateAsync();
         return true;
     }
 
@@ -49,7 +49,7 @@ public sealed partial class UserGrain(
         var created = state.State.Credentials is null;
         state.State.Name = name;
         state.State.Credentials = credentials;
-        await state.WriteStateAsync();
+        await WriteStateAsync();
         return created;
     }
 
@@ -66,14 +66,14 @@ public sealed partial class UserGrain(
         if (state.State.Credentials is null) return false;
         if (state.State.Name == name) return true;
         state.State.Name = name;
-        await state.WriteStateAsync();
+        await WriteStateAsync();
         return true;
     }
 
     public async Task<bool> RemoveAsync()
     {
         if (state.State.Credentials is null) return false;
-        await state.ClearStateAsync();
+        await ClearStateAfterWritesAsync();
         return true;
     }
 

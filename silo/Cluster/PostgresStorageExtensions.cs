@@ -35,7 +35,8 @@ public static class PostgresStorageExtensions
             storage.DeleteStateOnClear = true;
         }));
         silo.Services.AddGrainStorage(name, (services, _) => new ReconnectingGrainStorage(
-            services.GetRequiredKeyedService<IGrainStorage>(adoNetName), services.GetRequiredService<ILogger<ReconnectingGrainStorage>>()));
+            services.GetRequiredKeyedService<IGrainStorage>(adoNetName), services.GetRequiredService<DeepCopier>(),
+            services.GetRequiredService<ILogger<ReconnectingGrainStorage>>()));
         silo.Services.AddPostgresMailboxStore(connectionString);
         // A grain call failing on storage must reach its caller as the database's error, not as a codec failure.
         silo.Services.Configure<ExceptionSerializationOptions>(options => options.SupportedNamespacePrefixes.Add("Npgsql"));

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace Mmss.Silo.Cluster;
@@ -10,15 +11,24 @@ namespace Mmss.Silo.Cluster;
 /// connection (a user grain failing to load is a failed login). The pool is cleared first, so the retry gets a new
 /// connection. A statement PostgreSQL refused is not retried.
 /// </summary>
-public sealed class ReconnectingGrainStorage(IGrainStorage inner, ILogger<ReconnectingGrainStorage> logger) : IGrainStorage
+public sealed class ReconnectingGrainStorage(IGrainStorage inner, DeepCopier copier, ILogger<ReconnectingGrainStorage> logger) : IGrainStorage
 {
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         RetryOnceAsync("read", stateName, grainId, () => inner.ReadStateAsync(stateName, grainId, grainState));
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        // A write whose connection was lost may have committed: then the retry's version check fails, and the grain
-        // gets InconsistentStateException and reloads, as after any lost race. Nothing is written twice.
-        RetryOnceAsync("write", stateName, grainId, () => inner.WriteStateAsync(stateName, grainId, grainState));
+    /// <remarks>
+    /// The provider serializes the state only once it has a connection, on another thread, while the grain goes on and may
+    /// change it (a user grain writes its session list behind): it is given a copy taken now. A write whose connection
+    /// was lost may have committed: then the retry's version check fails, and the grain gets InconsistentStateException
+    /// and reloads, as after any lost race. Nothing is written twice.
+    /// </remarks>
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var snapshot = new GrainState<T>(copier.Copy(grainState.State), grainState.ETag) { RecordExists = grainState.RecordExists };
+        await RetryOnceAsync("write", stateName, grainId, () => inner.WriteStateAsync(stateName, grainId, snapshot));
+        grainState.ETag = snapshot.ETag;
+        grainState.RecordExists = snapshot.RecordExists;
+    }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         RetryOnceAsync("clear", stateName, grainId, () => inner.ClearStateAsync(stateName, grainId, grainState));

@@ -1,5 +1,6 @@
 using System.Text;
 using Mmss.GrainInterfaces;
+using Orleans.Core.Internal;
 
 namespace Mmss.Grains.Tests;
 
@@ -78,6 +79,41 @@ public abstract class ClusterState_Tests(ClusterFixture fixture)
         Assert.Contains(backlog, d => d.MessageId == "cs-1");
         Assert.True(observer.IsEmpty("gw-dead/1"));
         Assert.True(await recipient.HasLiveSessionFromAsync("10.0.0.2"));
+    }
+
+    [Fact]
+    public async Task A_logout_whose_state_write_fails_still_ends_the_session_and_the_grain_writes_it_when_deactivated()
+    {
+        var observer = new RecordingObserver();
+        var reference = Grains.CreateObjectReference<ISessionObserver>(observer);
+        await Grains.GetGrain<IGatewayDirectoryGrain>(0).RefreshAsync("gw-wb");
+        var user = Grains.GetGrain<IUserGrain>("wb-r");
+        await user.ProvisionAsync("r", TestCredentials.Unusable);
+        var written = fixture.Storage.GrainWritesOf("wb-r");
+        await user.AttachSessionAsync(new SessionHandle("gw-wb", "gw-wb/1", reference, "10.0.0.5"));
+        // Written behind the login: it lands a moment later.
+        await WaitForGrainWriteAsync("wb-r", written, "the login's session was never written");
+
+        // The logout does not wait for its write, so the database failing it fails nothing the gateway sees.
+        fixture.Storage.FailNextGrainWrite("wb-r");
+        await user.DetachSessionAsync("gw-wb/1");
+        Assert.False(await user.HasLiveSessionFromAsync("10.0.0.5"));
+
+        // The store still holds the session; the deactivation writes the list again, so a new activation knows it ended.
+        var beforeDeactivation = fixture.Storage.GrainWritesOf("wb-r");
+        await user.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        Assert.False(await user.HasLiveSessionFromAsync("10.0.0.5"));
+        Assert.True(fixture.Storage.GrainWritesOf("wb-r") > beforeDeactivation, "the deactivation wrote nothing");
+    }
+
+    private async Task WaitForGrainWriteAsync(string grainKey, int writesBefore, string failure)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (fixture.Storage.GrainWritesOf(grainKey) == writesBefore)
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(20);
+        }
     }
 
     [Fact]
