@@ -25,14 +25,14 @@ public sealed partial class UserGrain
     private PresenceOptions PresenceSettings =>
         _presenceOptions ??= ServiceProvider.GetRequiredService<IOptions<PresenceOptions>>().Value;
 
-    public async Task SetPresenceAsync(string sessionId, PresenceUpdate presence)
+    public Task SetPresenceAsync(string sessionId, PresenceUpdate presence)
     {
         var sessions = LiveSessions();
         var index = sessions.FindIndex(s => s.SessionId == sessionId);
-        if (index < 0) return;
+        if (index < 0) return Task.CompletedTask;
         var before = sessions[index];
         // Unavailable from a session that never was available changes nothing (RFC 6121 §4.5.2).
-        if (!presence.Available && before.Presence is null) return;
+        if (!presence.Available && before.Presence is null) return Task.CompletedTask;
         var session = before with { Presence = presence.Available ? presence : null };
         sessions[index] = session;
         WriteSessionsBehind();
@@ -40,6 +40,7 @@ public sealed partial class UserGrain
         logger.LogDebug("{Udn}: session {SessionId} is {State}", Udn, sessionId, presence.Available ? initial ? "available" : "available (changed)" : "unavailable");
         Broadcast(presence, initial ? session : null);
         if (presence.Available) WatchPresence();
+        return Task.CompletedTask;
     }
 
     public Task<PresenceUpdate[]> ReceivePresenceAsync(PresenceUpdate presence, bool probe)
