@@ -200,7 +200,7 @@ public sealed class PostgresClusterFixture : ClusterFixture
         await PostgresSchema.MigrateAsync(_connectionString, NullLogger.Instance);
     }
 
-    protected override (string GrainStorage, string MailboxStore) ProviderTypes => (nameof(ReconnectingGrainStorage), nameof(PostgresMailboxStore));
+    protected override (string GrainStorage, string MailboxStore) ProviderTypes => (nameof(PostgresGrainStorage), nameof(PostgresMailboxStore));
 
     protected override void AddStorage(ISiloBuilder silo) => silo.AddPostgresStorage(StorageNames.Default, _connectionString);
 }
