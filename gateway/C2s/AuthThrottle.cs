@@ -63,7 +63,7 @@ public sealed class AuthThrottle(IOptions<C2sOptions> options, IGrainFactory gra
     {
         try
         {
-            return await grains.GetGrain<IAuthFailuresGrain>(key).CountAsync(options.Value.AuthFailureWindowSeconds) >= limit;
+            return await grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.PartitionOf(key)).CountAsync(key, options.Value.AuthFailureWindowSeconds) >= limit;
         }
         catch (Exception e)
         {
@@ -82,7 +82,7 @@ public sealed class AuthThrottle(IOptions<C2sOptions> options, IGrainFactory gra
         _local.Add(key);
         try
         {
-            await grains.GetGrain<IAuthFailuresGrain>(key).RecordAsync(options.Value.AuthFailureWindowSeconds);
+            await grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.PartitionOf(key)).RecordAsync(key, options.Value.AuthFailureWindowSeconds);
         }
         catch (Exception e)
         {

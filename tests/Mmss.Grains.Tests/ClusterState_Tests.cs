@@ -173,16 +173,44 @@ public abstract class ClusterState_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_flood_of_failures_from_ever_more_keys_is_bounded_by_forgetting_the_oldest_keys_first()
+    {
+        // 20,000 keys is what one partition holds; the next new key makes room by dropping the older half.
+        var partition = AuthFailureKeys.PartitionOf(AuthFailureKeys.Address("cs-flood-0"));
+        var keys = Enumerable.Range(0, int.MaxValue).Select(i => AuthFailureKeys.Address($"cs-flood-{i}"))
+            .Where(k => AuthFailureKeys.PartitionOf(k) == partition).Take(20_001).ToArray();
+        var failures = Grains.GetGrain<IAuthFailuresGrain>(partition);
+        foreach (var chunk in keys.Chunk(500)) await Task.WhenAll(chunk.Select(k => failures.RecordAsync(k, 600)));
+        Assert.Equal(1, await failures.CountAsync(keys[^1], 600));
+        Assert.Equal(1, await failures.CountAsync(keys[^2], 600));
+        Assert.Equal(0, await failures.CountAsync(keys[0], 600));
+    }
+
+    [Fact]
+    public void A_key_has_the_same_partition_in_every_process()
+    {
+        // Fixed values: a per-process hash (string.GetHashCode) would split one key's count between gateways.
+        Assert.Equal(["21", "24", "18"], new[] { "user/5001", "address/10.0.0.1", "registrations/10.0.0.1" }.Select(AuthFailureKeys.PartitionOf));
+    }
+
+    [Fact]
     public async Task Authentication_failures_count_in_a_sliding_window()
     {
-        var failures = Grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.User("cs-auth"));
-        for (var i = 0; i < 3; i++) await failures.RecordAsync(60);
-        Assert.Equal(3, await failures.CountAsync(60));
-        Assert.Equal(0, await Grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.User("cs-auth-other")).CountAsync(60));
+        var key = AuthFailureKeys.User("cs-auth");
+        var failures = Grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.PartitionOf(key));
+        for (var i = 0; i < 3; i++) await failures.RecordAsync(key, 60);
+        Assert.Equal(3, await failures.CountAsync(key, 60));
+        var other = AuthFailureKeys.User("cs-auth-other");
+        Assert.Equal(0, await Grains.GetGrain<IAuthFailuresGrain>(AuthFailureKeys.PartitionOf(other)).CountAsync(other, 60));
+        // Another key of the same partition is counted on its own.
+        var neighbour = Enumerable.Range(0, 1000).Select(i => AuthFailureKeys.Address($"10.9.0.{i}"))
+            .First(k => AuthFailureKeys.PartitionOf(k) == AuthFailureKeys.PartitionOf(key));
+        await failures.RecordAsync(neighbour, 60);
+        Assert.Equal((3, 1), (await failures.CountAsync(key, 60), await failures.CountAsync(neighbour, 60)));
         fixture.Time.Offset = TimeSpan.FromSeconds(61);
         try
         {
-            Assert.Equal(0, await failures.CountAsync(60));
+            Assert.Equal(0, await failures.CountAsync(key, 60));
         }
         finally
         {

@@ -115,29 +115,29 @@ public sealed class AuthThrottleFallback_Tests
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
         {
             if (targetMethod is { Name: nameof(IGrainFactory.GetGrain), IsGenericMethod: true } && targetMethod.GetGenericArguments()[0] == typeof(IAuthFailuresGrain))
-                return new Grain(this, (string)args![0]!);
+                return new Grain(this);
             throw new NotSupportedException($"{targetMethod?.Name} is not available in this test");
         }
 
-        private sealed class Grain(ThrottleGrains owner, string key) : IAuthFailuresGrain
+        private sealed class Grain(ThrottleGrains owner) : IAuthFailuresGrain
         {
-            public Task<int> CountAsync(int windowSeconds)
+            public Task<int> CountAsync(string key, int windowSeconds)
             {
-                lock (owner._counts) return owner.Reachable ? Task.FromResult(owner._counts.GetValueOrDefault(key)) : Unreachable<int>();
+                lock (owner._counts) return owner.Reachable ? Task.FromResult(owner._counts.GetValueOrDefault(key)) : Unreachable<int>(key);
             }
 
-            public Task RecordAsync(int windowSeconds)
+            public Task RecordAsync(string key, int windowSeconds)
             {
                 lock (owner._counts)
                 {
-                    if (!owner.Reachable) return Unreachable<int>();
+                    if (!owner.Reachable) return Unreachable<int>(key);
                     owner._counts[key] = owner._counts.GetValueOrDefault(key) + 1;
                     owner.Recorded++;
                     return Task.CompletedTask;
                 }
             }
 
-            private Task<T> Unreachable<T>() => Task.FromException<T>(new TimeoutException($"Forwarding failed: no activation of {key} could be reached"));
+            private static Task<T> Unreachable<T>(string key) => Task.FromException<T>(new TimeoutException($"Forwarding failed: no activation of {key} could be reached"));
         }
     }
 
