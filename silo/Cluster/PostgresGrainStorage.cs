@@ -10,10 +10,10 @@ namespace Mmss.Silo.Cluster;
 /// Grain state in the cluster's PostgreSQL database, in the table and row format of Orleans' ADO.NET provider.
 /// Writes are group-committed by <see cref="PostgresDatabase"/> with the mailbox writes: 19,000 terminals dropping off
 /// at once were 19,000 transactions one after another through the provider, and a talk-group message's own writes
-/// queued behind them for seconds; batched, they are a few dozen. Reads and clears go through the provider, tried once
-/// more when PostgreSQL dropped the pooled connection under it (after a database restart every idle pooled connection
-/// is dead, and the provider would fail one grain call per dead connection: a user grain failing to load is a failed
-/// login).
+/// queued behind them for seconds; batched, up to 512 writes share a transaction. Reads and clears go through the
+/// provider, tried once more when PostgreSQL dropped the pooled connection under it (after a database restart every
+/// idle pooled connection is dead, and the provider would fail one grain call per dead connection: a user grain
+/// failing to load is a failed login).
 /// </summary>
 /// <remarks>
 /// A write is serialized at the call, on the grain's turn: the grain may change its state while the write waits for

@@ -15,8 +15,9 @@ public static class PostgresStorageExtensions
     public const string Invariant = "Npgsql";
 
     /// <summary>
-    /// Grain state in Orleans' ADO.NET provider's table (<see cref="PostgresGrainStorage"/>) and mailbox rows through <see cref="PostgresMailboxStore"/>, both in
-    /// the database <paramref name="connectionString"/> names; the schema is brought up to date when the silo starts.
+    /// Grain state in the table of Orleans' ADO.NET provider (<see cref="PostgresGrainStorage"/>) and mailbox rows
+    /// through <see cref="PostgresMailboxStore"/>, both in the database <paramref name="connectionString"/> names; the
+    /// schema is brought up to date when the silo starts.
     /// Needs no ADO.NET clustering, so a TestingHost cluster can use it as is.
     /// </summary>
     public static ISiloBuilder AddPostgresStorage(this ISiloBuilder silo, string name, string connectionString)
