@@ -19,14 +19,14 @@ public sealed class CountingGrainStorage(IGrainStorage inner, StorageTap tap) : 
     {
         var key = grainId.Key.ToString();
         if (tap.TakeGrainWriteFailure(key)) throw new IOException("grain storage unreachable");
-        tap.CountGrainWrite();
+        tap.CountGrainWrite(key);
         await inner.WriteStateAsync(stateName, grainId, grainState);
         tap.CountGrainWriteOf(key);
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        tap.CountGrainWrite();
+        tap.CountGrainWrite(grainId.Key.ToString());
         return inner.ClearStateAsync(stateName, grainId, grainState);
     }
 

@@ -15,7 +15,7 @@ public sealed class TappedMailboxStore(IMailboxStore inner, StorageTap tap, bool
     public async Task<long> AppendAsync(string owner, MailboxEntry entry)
     {
         if (tap.TakeAppendFailure(owner)) throw new IOException("mailbox store unreachable");
-        tap.CountMailboxWrite();
+        tap.CountMailboxWrite(owner);
         var seq = await inner.AppendAsync(owner, entry);
         if (tap.TakeLostAppendOutcome(owner)) throw new StorageOutcomeUnknownException("the database went away while the write committed");
         return seq;
@@ -23,13 +23,13 @@ public sealed class TappedMailboxStore(IMailboxStore inner, StorageTap tap, bool
 
     public Task UpdateAsync(string owner, MailboxEntry entry)
     {
-        tap.CountMailboxWrite();
+        tap.CountMailboxWrite(owner);
         return inner.UpdateAsync(owner, entry);
     }
 
     public Task RemoveAsync(string owner, long seq)
     {
-        tap.CountMailboxWrite();
+        tap.CountMailboxWrite(owner);
         return inner.RemoveAsync(owner, seq);
     }
 
