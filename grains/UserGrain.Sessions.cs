@@ -20,7 +20,7 @@ public sealed partial class UserGrain
         sessions.Add(session);
         WriteSessionsBehind();
         events.Presence(Udn, online: true, session.GatewayId, session.SessionId, session.Address, sessions.Count);
-        var backlog = Backlog(await MailboxAsync());
+        var backlog = await BacklogAsync(await MailboxAsync());
         logger.LogDebug("{Udn}: session {SessionId} attached on {Gateway}, {Count} waiting", Udn, session.SessionId, session.GatewayId, backlog.Length);
         return backlog;
     }
@@ -47,15 +47,17 @@ public sealed partial class UserGrain
         }
         var mailbox = await MailboxAsync();
         if (known && !freshActivation) return;
-        var backlog = Backlog(mailbox);
+        var backlog = await BacklogAsync(mailbox);
         logger.LogInformation("{Udn}: session {SessionId} on {Gateway} resynchronised ({Reason}); {Count} waiting written again",
             Udn, session.SessionId, session.GatewayId, known ? "grain reactivated" : "session had been forgotten", backlog.Length);
         if (backlog.Length > 0) session.Observer.DeliverAsync(session.SessionId, backlog).Ignore();
     }
 
     /// <summary>Everything waiting, in order; the MMS among it count as pushed now (the redelivery timer watches them).</summary>
-    private Delivery[] Backlog(Mailbox mailbox)
+    private async Task<Delivery[]> BacklogAsync(Mailbox mailbox)
     {
+        if (_lastPushed is { Count: > 0 } pushed)
+            await RereadBeforeWritingAgainAsync(mailbox, mailbox.Waiting.Where(e => e.Kind == DeliveryKind.Mms && pushed.ContainsKey(e.Seq)).ToArray());
         var now = time.GetTimestamp();
         var live = LiveSessions().Count;
         var backlog = new List<Delivery>();
@@ -215,12 +217,16 @@ public sealed partial class UserGrain
         var after = RedeliverAfterSeconds(emergency: false) * time.TimestampFrequency;
         var emergencyAfter = RedeliverAfterSeconds(emergency: true) * time.TimestampFrequency;
         // Emergency MMS come first in Waiting: written again ahead of the ordinary ones.
-        foreach (var entry in _mailbox.Waiting.ToArray())
+        var due = _mailbox.Waiting
+            .Where(e => e.Kind == DeliveryKind.Mms && !(_lastPushed?.TryGetValue(e.Seq, out var pushed) == true && now - pushed < (e.Emergency ? emergencyAfter : after)))
+            .ToArray();
+        if (due.Length > 0) await RereadBeforeWritingAgainAsync(_mailbox, due);
+        foreach (var entry in due)
         {
-            if (entry.Kind != DeliveryKind.Mms) continue;
-            if (_lastPushed?.TryGetValue(entry.Seq, out var pushed) == true && now - pushed < (entry.Emergency ? emergencyAfter : after)) continue;
+            // Answered meanwhile: by the terminal while the rows were read, or through another activation (the re-read).
+            if (_mailbox.Get(entry.Seq) is not { Answered: false } waiting) continue;
             logger.LogDebug("{Udn}: MMS {MessageId} unanswered; writing it again", Udn, entry.MessageId);
-            Push(entry);
+            Push(waiting);
         }
         if (_redeliveryTimerFast && !_mailbox.EmergencyWaiting)
         {
@@ -228,7 +234,50 @@ public sealed partial class UserGrain
             _redeliveryTimer?.Change(period, period);
             _redeliveryTimerFast = false;
         }
-        await Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Reads again the rows of MMS this activation wrote to a terminal and would write again (a redelivery, a new
+    /// session's backlog). Another activation of this grain may have recorded their answers: while the silos agree on
+    /// a death, a call can reach a second activation, which loaded the mailbox before the first recorded the ACK
+    /// (RELIABILITY.md, finding 10), and without this read the terminal would get the MMS again after answering it. A
+    /// recorded answer is taken over and relayed (the activation that recorded it may have died before relaying it;
+    /// the originator's terminal takes a second ACK for one); a row gone (expired) leaves the mailbox. Rare, and
+    /// one row each: an MMS is written again only when its terminal left it unanswered.
+    /// </summary>
+    private async Task RereadBeforeWritingAgainAsync(Mailbox mailbox, IReadOnlyList<MailboxEntry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            MailboxEntry? stored;
+            try
+            {
+                stored = await store.FindAsync(Udn, entry.Seq);
+            }
+            catch (Exception e)
+            {
+                // Cannot tell: written again, as before the read (a redelivery the terminal's answer settles).
+                logger.LogWarning("{Udn}: MMS {MessageId} could not be read again before writing it again: {Reason}", Udn, entry.MessageId, e.Message);
+                continue;
+            }
+            if (stored is { Answered: false }) continue;
+            // Changed in this activation while the row was read: this activation's own record stands.
+            if (!ReferenceEquals(mailbox.Get(entry.Seq), entry)) continue;
+            _lastPushed?.Remove(entry.Seq);
+            _deliveredRaised?.Remove(entry.Seq);
+            if (stored is null)
+            {
+                logger.LogInformation("{Udn}: MMS {MessageId} from {From} is no longer stored; not written again", Udn, entry.MessageId, entry.From);
+                mailbox.Remove(entry.Seq);
+                continue;
+            }
+            logger.LogInformation("{Udn}: MMS {MessageId} from {From} was answered {MsgType} through another activation; not written again",
+                Udn, entry.MessageId, entry.From, stored.AnswerMsgType);
+            mailbox.Replace(stored);
+            if (stored.AnswerMsgType is not { } msgType) continue;
+            if (stored.AnsweredAt >= time.GetUtcNow() - AnswerRelayRecovery) RelayAnswerBehind(stored, msgType, stored.AnswerReturnCode);
+            else mailbox.Settle(stored.Seq, msgType, stored.AnswerReturnCode, relayedHere: false);
+        }
     }
 
     private async Task ForgetSessionsOfGoneGatewaysAsync()

@@ -87,6 +87,36 @@ public abstract class Emergency_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_emergency_mms_answered_through_another_activation_is_not_written_again_and_its_answer_reaches_the_sender()
+    {
+        await ProvisionAsync("e8-s", emergency: true);
+        await ProvisionAsync("e8-r");
+        await OnlineAsync("e8-s");
+        await OnlineAsync("e8-r");
+        await SendAsync("e8-s", "e8-r", "alarm-8", emergency: true);
+        var delivered = await Observer.NextAsync("s-e8-r");
+
+        // Recorded in the store behind the grain's back, as a second activation of the recipient's grain does while the
+        // silos agree on a death (RELIABILITY.md, finding 10): this activation still has the MMS waiting.
+        var row = await fixture.Mailbox.FindAsync("e8-r", delivered.Seq);
+        Assert.NotNull(row);
+        await fixture.Mailbox.UpdateAsync("e8-r", row with
+        {
+            Answered = true, Payload = null, AnswerMsgType = "2", AnswerReturnCode = "1", AnsweredAt = fixture.Time.GetUtcNow(),
+        });
+
+        // The redelivery (due after about a second) finds it answered and relays the answer instead.
+        var notice = await Observer.NextAsync("s-e8-s", TimeSpan.FromSeconds(15));
+        Assert.Equal((DeliveryKind.Notice, "alarm-8", "ACK"), (notice.Kind, notice.MessageId, notice.From));
+        while (!Observer.IsEmpty("s-e8-r")) await Observer.NextAsync("s-e8-r");
+        // From here on only a new MMS is written, and written again: the answered one never.
+        await SendAsync("e8-s", "e8-r", "alarm-8b", emergency: true);
+        Assert.Equal("alarm-8b", (await Observer.NextAsync("s-e8-r")).MessageId);
+        Assert.Equal("alarm-8b", (await Observer.NextAsync("s-e8-r", TimeSpan.FromSeconds(15))).MessageId);
+        await Grains.GetGrain<IUserGrain>("e8-r").AnswerAsync("alarm-8b", "2", "1");
+    }
+
+    [Fact]
     public async Task Emergency_group_copies_go_ahead_of_ordinary_mail_in_every_members_mailbox()
     {
         await GroupAsync("eg1", "eg1-s", "eg1-a", "eg1-b");

@@ -498,6 +498,40 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
         Assert.True(observer.IsEmpty("s-b21"), "the MMS was pushed twice");
     }
 
+    /// <summary>
+    /// Records an answer in the store behind the grain's back, as a second activation of the recipient's grain does while
+    /// the silos agree on a death (RELIABILITY.md, finding 10): this activation's mailbox still has the MMS waiting.
+    /// </summary>
+    private async Task AnswerThroughAnotherActivationAsync(string udn, long seq)
+    {
+        var row = await fixture.Mailbox.FindAsync(udn, seq);
+        Assert.NotNull(row);
+        await fixture.Mailbox.UpdateAsync(udn, row with
+        {
+            Answered = true, Payload = null, AnswerMsgType = "2", AnswerReturnCode = "1", AnsweredAt = fixture.Time.GetUtcNow(),
+        });
+    }
+
+    [Fact]
+    public async Task An_mms_answered_through_another_activation_is_not_written_again_to_a_new_session_and_its_answer_reaches_the_sender()
+    {
+        await ProvisionAsync("a31", "b31");
+        var (observer, reference) = await GatewayAsync();
+        await Grains.GetGrain<IUserGrain>("a31").AttachSessionAsync(new SessionHandle("test-gateway", "s-a31", reference));
+        await Grains.GetGrain<IUserGrain>("b31").AttachSessionAsync(new SessionHandle("test-gateway", "s-b31", reference));
+        Assert.True((await SubmitAsync(Mms("m31", "a31", "b31"))).Accepted);
+        var delivered = await observer.NextAsync("s-b31");
+        await AnswerThroughAnotherActivationAsync("b31", delivered.Seq);
+
+        // The terminal comes back on a new connection: what it answered is not in its backlog.
+        var backlog = await Grains.GetGrain<IUserGrain>("b31").AttachSessionAsync(new SessionHandle("test-gateway", "s-b31b", reference));
+        Assert.DoesNotContain(backlog, d => d.MessageId == "m31");
+        var notice = await observer.NextAsync("s-a31");
+        Assert.Equal((DeliveryKind.Notice, "m31", "ACK"), (notice.Kind, notice.MessageId, notice.From));
+        // The terminal answering again (it never will now, but a retried ACK may) changes nothing.
+        Assert.True(await Grains.GetGrain<IUserGrain>("b31").AnswerAsync("m31", "2", "1"));
+    }
+
     [Fact]
     public async Task An_answer_whose_relay_failed_reaches_the_sender_without_anyone_retrying_it()
     {
