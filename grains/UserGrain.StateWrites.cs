@@ -23,7 +23,10 @@ public sealed partial class UserGrain
     /// <summary>A write waiting for <see cref="_stateWrite"/>, which will write every change made until it begins.</summary>
     private Task? _queuedStateWrite;
 
-    /// <summary>A session change written behind whose write failed, and no write succeeded since.</summary>
+    /// <summary>
+    /// A session change not written yet: its write failed and none succeeded since, or (embedded mode,
+    /// <see cref="SessionDurability"/>) it waits for the deactivation or the next write of the state.
+    /// </summary>
     private bool _sessionsUnwritten;
 
     /// <summary>Completes once a write begun after this call (so holding every change made before it) has succeeded.</summary>
@@ -56,8 +59,15 @@ public sealed partial class UserGrain
         _sessionsUnwritten = false;
     }
 
-    /// <summary>Writes the session list behind (see the class remarks); a failure is logged and written again later.</summary>
-    private void WriteSessionsBehind() => _ = WriteSessionsLoggedAsync();
+    /// <summary>
+    /// Writes the session list behind (see the class remarks), or in embedded mode leaves it to the deactivation
+    /// (<see cref="SessionDurability"/>); a failure is logged and written again later.
+    /// </summary>
+    private void WriteSessionsBehind()
+    {
+        if (sessionDurability.SessionsOutliveSilo) _ = WriteSessionsLoggedAsync();
+        else _sessionsUnwritten = true;
+    }
 
     private async Task WriteSessionsLoggedAsync()
     {
@@ -107,6 +117,8 @@ public sealed partial class UserGrain
     {
         await WritesSettledAsync();
         if (!_sessionsUnwritten || state.State.Credentials is null) return;
+        // Embedded mode stopping: its sessions end with it, and the next start counts its gateway gone anyway.
+        if (!sessionDurability.SessionsOutliveSilo && reason.ReasonCode == DeactivationReasonCode.ShuttingDown) return;
         try
         {
             await state.WriteStateAsync();

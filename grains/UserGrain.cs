@@ -21,6 +21,7 @@ public sealed partial class UserGrain(
     IMmssEvents events,
     PeerTable peers,
     LogScopes logScopes,
+    SessionDurability sessionDurability,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     // Kept: GetPrimaryKeyString decodes the grain id into a new string on every call, several times per message.

@@ -43,6 +43,7 @@ public static class MmssSiloBuilderExtensions
         });
         silo.AddSqliteStorage(StorageNames.Default, storage);
         silo.AddMmssEvents(configuration, embeddedMode: true);
+        silo.Services.AddSingleton(SessionDurability.ProcessLocal);
         silo.AddMmssGrainServices();
         return silo;
     }
@@ -87,6 +88,8 @@ public static class MmssSiloBuilderExtensions
         silo.Services.UseOnDemandEnvironmentStatistics();
         // Events are off unless UseMmssEmbedded/UseMmssCluster enabled them (Mmss:Mqtt) before this.
         silo.Services.TryAddSingleton<IMmssEvents>(NullMmssEvents.Instance);
+        // Unless UseMmssEmbedded said the gateway runs in this process.
+        silo.Services.TryAddSingleton(SessionDurability.Cluster);
         silo.Services.AddHostedService<MailboxExpirySweeper>();
         silo.Services.TryAddSingleton<GatewayLiveness>();
         silo.Services.TryAddSingleton<PresenceWatch>();

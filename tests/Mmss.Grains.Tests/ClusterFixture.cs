@@ -44,6 +44,9 @@ public abstract class ClusterFixture : IAsyncLifetime
     /// <summary>Registers the provider's grain storage (named <see cref="StorageNames.Default"/>) and mailbox store.</summary>
     protected abstract void AddStorage(ISiloBuilder silo);
 
+    /// <summary>Where the grains take the gateways' sessions to live: other processes (cluster mode) unless a fixture says otherwise.</summary>
+    protected virtual SessionDurability SessionDurability => SessionDurability.Cluster;
+
     /// <summary>Deletes what <see cref="CreateStorageAsync"/> made, once the silos have stopped.</summary>
     protected virtual Task DeleteStorageAsync() => Task.CompletedTask;
 
@@ -112,6 +115,7 @@ public abstract class ClusterFixture : IAsyncLifetime
             o.MaxRetrySeconds = 1;
             o.CarrierTimeoutSeconds = 2;
         });
+        silo.Services.AddSingleton(SessionDurability);
         silo.AddMmssGrainServices();
     }
 
@@ -131,7 +135,7 @@ public abstract class ClusterFixture : IAsyncLifetime
 /// rows each owner has from the writes it committed (<see cref="MailboxOwnerIndex"/>), so a second writer on the file
 /// would go unseen by it.
 /// </summary>
-public sealed class SqliteClusterFixture : ClusterFixture
+public class SqliteClusterFixture : ClusterFixture
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "mmss-grains-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly Lock _sharing = new();
