@@ -5,8 +5,8 @@ namespace Mmss.Grains;
 /// its session list. In a cluster it can (gateways are other processes), so every change is written, behind, for the
 /// activation that follows a silo's death. In embedded mode silo and gateway are one process: a session ends with the
 /// silo, and the list serves only the next activation of a grain collected while its terminal is connected, so it is
-/// written when the grain is deactivated, not at each login and logout (which made up most of a login storm's storage
-/// writes: 298–403 → 412–432 TLS + PLAIN logins per second in three interleaved pairs).
+/// written when the grain is deactivated, not at each login and logout (two state writes per login and logout, most of
+/// a login storm's storage writes; bench/RESULTS.md, session 19).
 /// </summary>
 public sealed class SessionDurability
 {
