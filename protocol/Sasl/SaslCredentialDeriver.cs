@@ -30,9 +30,22 @@ public static class SaslCredentialDeriver
         return new ScramSecret(salt, iterations, ScramMath.Hash(algorithm, clientKey), ScramMath.Hmac(algorithm, salted, "Server Key"u8));
     }
 
-    /// <summary>True when <paramref name="password"/> is the one these credentials were derived from (PLAIN, provisioning).</summary>
+    /// <summary>
+    /// True when <paramref name="password"/> is the one these credentials were derived from (PLAIN, provisioning, HTTP
+    /// basic authentication of attachments).
+    /// </summary>
+    /// <remarks>
+    /// The CRAM-MD5 midstates come first. The spec's mechanisms make every server keep them (and DIGEST-MD5's hash), and
+    /// they are MD5 blocks of the password's bytes: whoever reads the store can test guesses at MD5's speed already, so
+    /// deriving the SCRAM key for a PLAIN login (8,192 HMAC-SHA-256 blocks, a third of a TLS + PLAIN login's CPU) protects
+    /// nothing more. Matching them takes finding a second MD5 preimage. Bytes that do not match go on to the SCRAM key,
+    /// which SASLprep makes the same for equivalent spellings of the password (RFC 4013), as before: a wrong password
+    /// costs what it cost.
+    /// </remarks>
     public static bool Verify(SaslCredentials credentials, string password)
     {
+        if (CryptographicOperations.FixedTimeEquals(CramMd5Math.Midstates(Encoding.UTF8.GetBytes(password)), credentials.CramMd5Midstates))
+            return true;
         var secret = credentials.ScramSha256;
         var salted = ScramMath.SaltedPassword(ScramAlgorithm.Sha256, password, secret.Salt, secret.Iterations);
         var storedKey = ScramMath.Hash(ScramAlgorithm.Sha256, ScramMath.Hmac(ScramAlgorithm.Sha256, salted, "Client Key"u8));

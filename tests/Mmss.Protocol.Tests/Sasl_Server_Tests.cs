@@ -110,4 +110,26 @@ public class Sasl_Server_Tests
         Assert.True(SaslCredentialDeriver.Verify(Credentials, "secret-pw"));
         Assert.False(SaslCredentialDeriver.Verify(Credentials, "secret-pW"));
     }
+
+    [Fact]
+    public void Verification_takes_either_the_cram_md5_midstates_or_the_scram_key()
+    {
+        var right = SaslCredentialDeriver.Derive("1102", "secret-pw", ["example.net"]);
+        var other = SaslCredentialDeriver.Derive("1102", "other-pw", ["example.net"]);
+        // Only the midstates are the password's: accepted by them alone, without the SCRAM key.
+        Assert.True(SaslCredentialDeriver.Verify(other with { CramMd5Midstates = right.CramMd5Midstates }, "secret-pw"));
+        // Only the SCRAM-SHA-256 key is: accepted by it.
+        Assert.True(SaslCredentialDeriver.Verify(right with { CramMd5Midstates = other.CramMd5Midstates }, "secret-pw"));
+        Assert.False(SaslCredentialDeriver.Verify(right, "other-pw"));
+    }
+
+    [Fact]
+    public void A_spelling_of_the_password_that_saslprep_makes_the_same_still_verifies()
+    {
+        // U+00AD (soft hyphen) is mapped to nothing by SASLprep (RFC 4013 §2.1): other bytes, the same SCRAM key.
+        var credentials = SaslCredentialDeriver.Derive("1102", "secret\u00ADpw", ["example.net"]);
+        Assert.True(SaslCredentialDeriver.Verify(credentials, "secretpw"));
+        Assert.True(SaslCredentialDeriver.Verify(credentials, "secret\u00ADpw"));
+        Assert.False(SaslCredentialDeriver.Verify(credentials, "secret-pw"));
+    }
 }
