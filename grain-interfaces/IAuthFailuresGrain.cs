@@ -28,10 +28,16 @@ public static class AuthFailureKeys
     public static string Registrations(string address) => "registrations/" + address;
 
     /// <summary>The partition grain's key for <paramref name="key"/>: the same in every process (FNV-1a, not the per-process string hash).</summary>
-    public static string PartitionOf(string key)
+    public static string PartitionOf(string key) => PartitionKey(PartitionIndexOf(key));
+
+    /// <summary>The number of <paramref name="key"/>'s partition, 0 to <see cref="Partitions"/> − 1.</summary>
+    public static int PartitionIndexOf(string key)
     {
         var hash = 2166136261u;
         foreach (var c in key) hash = (hash ^ c) * 16777619u;
-        return (hash % Partitions).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return (int)(hash % Partitions);
     }
+
+    /// <summary>The grain key of partition <paramref name="index"/>.</summary>
+    public static string PartitionKey(int index) => index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -12,14 +12,14 @@ public sealed class CredentialStore(IGrainFactory grains)
         var udn = username;
         var at = udn.IndexOf('@');
         if (at > 0) udn = udn[..at];
-        if (DialNumber.Validate(udn) is null && await grains.GetGrain<IUserGrain>(udn).GetProfileAsync() is { } profile)
+        if (DialNumber.Validate(udn) is null && await grains.User(udn).GetProfileAsync() is { } profile)
         {
             return profile.Credentials.ToSasl(profile.Udn);
         }
         // Spec 7.1.1: terminals may identify as "UDN_UserName"; the UDN is what is provisioned.
         var underscore = udn.IndexOf('_');
         if (underscore > 0 && DialNumber.Validate(udn[..underscore]) is null &&
-            await grains.GetGrain<IUserGrain>(udn[..underscore]).GetProfileAsync() is { } named)
+            await grains.User(udn[..underscore]).GetProfileAsync() is { } named)
         {
             return named.Credentials.ToSasl(named.Udn);
         }

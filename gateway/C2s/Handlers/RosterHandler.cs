@@ -58,7 +58,7 @@ public sealed class RosterHandler(IConfiguration configuration) : IIqHandler
                 if (group.Members.Count <= _maxPresenceGroupMembers) contacts.Add(member);
             }
         }
-        var profiles = await Task.WhenAll(shared.Keys.Select(member => grains.GetGrain<IUserGrain>(member).GetProfileAsync()));
+        var profiles = await Task.WhenAll(shared.Keys.Select(member => grains.User(member).GetProfileAsync()));
 
         var result = connection.ResultFor(iq);
         var query = result.AddElement("query", Namespaces.Roster);
