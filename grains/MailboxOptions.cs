@@ -34,6 +34,14 @@ public sealed class MailboxOptions
     [Range(0, 10_000)]
     public int NoticeConfirmWaitMilliseconds { get; set; } = 250;
 
+    /// <summary>
+    /// How long a new user grain activation waits before it writes again what waits for a session the gateways tell it
+    /// about (their resynchronisation after a silo's death), then reads those rows again: the activation before it may
+    /// still be recording answers to them (RELIABILITY.md, finding 10).
+    /// </summary>
+    [Range(0, 60_000)]
+    public int ResyncSettleMilliseconds { get; set; } = 2000;
+
     /// <summary>How often the store is searched for expired entries.</summary>
     [Range(1, 3600)]
     public int ExpirySweepSeconds { get; set; } = 60;

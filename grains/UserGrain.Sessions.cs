@@ -47,9 +47,36 @@ public sealed partial class UserGrain
         }
         var mailbox = await MailboxAsync();
         if (known && !freshActivation) return;
+        var reason = known ? "grain reactivated" : "session had been forgotten";
+        if (freshActivation && mailbox.Waiting.Any(e => e.Kind == DeliveryKind.Mms))
+        {
+            // Read again before writing (see ResyncPushAsync), once whatever the activation before this one was doing has settled.
+            var delay = TimeSpan.FromMilliseconds(options.Value.ResyncSettleMilliseconds);
+            this.RegisterGrainTimer(ResyncPushAsync, (session, reason), new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan));
+            return;
+        }
         var backlog = await BacklogAsync(mailbox);
         logger.LogInformation("{Udn}: session {SessionId} on {Gateway} resynchronised ({Reason}); {Count} waiting written again",
-            Udn, session.SessionId, session.GatewayId, known ? "grain reactivated" : "session had been forgotten", backlog.Length);
+            Udn, session.SessionId, session.GatewayId, reason, backlog.Length);
+        if (backlog.Length > 0) session.Observer.DeliverAsync(session.SessionId, backlog).Ignore();
+    }
+
+    /// <summary>
+    /// A new activation's backlog for a session it was told about, written once what it loaded has been read again.
+    /// During the silos' agreement on a death this activation may live beside the one before it (whose directory entry
+    /// died with the silo), which may be recording the terminal's ACK for an MMS this one loaded unanswered: written at
+    /// once, the copy could reach the terminal after the originator had the ACK (RELIABILITY.md, finding 10). Messages
+    /// stored meanwhile are pushed as they come, so after a silo's death an older MMS may follow a newer one.
+    /// </summary>
+    private async Task ResyncPushAsync((SessionHandle Session, string Reason) resync, CancellationToken cancellationToken)
+    {
+        var (session, reason) = resync;
+        var mailbox = await MailboxAsync();
+        if (!LiveSessions().Any(s => s.SessionId == session.SessionId)) return;
+        await RereadBeforeWritingAgainAsync(mailbox, mailbox.Waiting.Where(e => e.Kind == DeliveryKind.Mms).ToArray());
+        var backlog = await BacklogAsync(mailbox);
+        logger.LogInformation("{Udn}: session {SessionId} on {Gateway} resynchronised ({Reason}); {Count} waiting written again",
+            Udn, session.SessionId, session.GatewayId, reason, backlog.Length);
         if (backlog.Length > 0) session.Observer.DeliverAsync(session.SessionId, backlog).Ignore();
     }
 
@@ -247,21 +274,23 @@ public sealed partial class UserGrain
     /// </summary>
     private async Task RereadBeforeWritingAgainAsync(Mailbox mailbox, IReadOnlyList<MailboxEntry> entries)
     {
+        if (entries.Count == 0) return;
+        IReadOnlyDictionary<long, MailboxEntry> rows;
+        try
+        {
+            rows = await ReadRowsAsync(entries);
+        }
+        catch (Exception e)
+        {
+            // Cannot tell: written again, as before the read (a redelivery the terminal's answer settles).
+            logger.LogWarning("{Udn}: {Count} MMS could not be read again before writing them again: {Reason}", Udn, entries.Count, e.Message);
+            return;
+        }
         foreach (var entry in entries)
         {
-            MailboxEntry? stored;
-            try
-            {
-                stored = await store.FindAsync(Udn, entry.Seq);
-            }
-            catch (Exception e)
-            {
-                // Cannot tell: written again, as before the read (a redelivery the terminal's answer settles).
-                logger.LogWarning("{Udn}: MMS {MessageId} could not be read again before writing it again: {Reason}", Udn, entry.MessageId, e.Message);
-                continue;
-            }
+            var stored = rows.GetValueOrDefault(entry.Seq);
             if (stored is { Answered: false }) continue;
-            // Changed in this activation while the row was read: this activation's own record stands.
+            // Changed in this activation while the rows were read: this activation's own record stands.
             if (!ReferenceEquals(mailbox.Get(entry.Seq), entry)) continue;
             _lastPushed?.Remove(entry.Seq);
             _deliveredRaised?.Remove(entry.Seq);
@@ -278,6 +307,21 @@ public sealed partial class UserGrain
             if (stored.AnsweredAt >= time.GetUtcNow() - AnswerRelayRecovery) RelayAnswerBehind(stored, msgType, stored.AnswerReturnCode);
             else mailbox.Settle(stored.Seq, msgType, stored.AnswerReturnCode, relayedHere: false);
         }
+    }
+
+    /// <summary>The stored rows of <paramref name="entries"/> by number (absent: no longer stored): one read each, or the whole mailbox for many.</summary>
+    private async Task<IReadOnlyDictionary<long, MailboxEntry>> ReadRowsAsync(IReadOnlyList<MailboxEntry> entries)
+    {
+        const int RowsReadOneByOne = 4;
+        var wanted = entries.Select(e => e.Seq).ToHashSet();
+        if (entries.Count > RowsReadOneByOne)
+            return (await store.LoadAsync(Udn)).Where(row => wanted.Contains(row.Seq)).ToDictionary(row => row.Seq);
+        var rows = new Dictionary<long, MailboxEntry>();
+        foreach (var entry in entries)
+        {
+            if (await store.FindAsync(Udn, entry.Seq) is { } row) rows[row.Seq] = row;
+        }
+        return rows;
     }
 
     private async Task ForgetSessionsOfGoneGatewaysAsync()

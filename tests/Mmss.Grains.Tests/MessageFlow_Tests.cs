@@ -533,6 +533,49 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_new_activation_told_of_a_session_does_not_write_again_what_the_activation_before_it_had_answered_meanwhile()
+    {
+        await ProvisionAsync("a32", "b32");
+        var (observer, reference) = await GatewayAsync();
+        await Grains.GetGrain<IUserGrain>("a32").AttachSessionAsync(new SessionHandle("test-gateway", "s-a32", reference));
+        var session = new SessionHandle("test-gateway", "s-b32", reference);
+        var recipient = Grains.GetGrain<IUserGrain>("b32");
+        await recipient.AttachSessionAsync(session);
+        Assert.True((await SubmitAsync(Mms("m32", "a32", "b32"))).Accepted);
+        var delivered = await observer.NextAsync("s-b32");
+
+        // The recipient's silo dies: the gateways tell a new activation about the session, which loads the MMS
+        // unanswered, while the activation before it (alive a moment longer) records the terminal's ACK.
+        await recipient.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await recipient.ResyncSessionAsync(session);
+        await AnswerThroughAnotherActivationAsync("b32", delivered.Seq);
+
+        var notice = await observer.NextAsync("s-a32", TimeSpan.FromSeconds(15));
+        Assert.Equal((DeliveryKind.Notice, "m32", "ACK"), (notice.Kind, notice.MessageId, notice.From));
+        var sentinel = "sentinel-" + Guid.NewGuid().ToString("N");
+        await recipient.NotifyAsync(sentinel, "ACK", [new("MsgType", "2")], DateTimeOffset.UtcNow.AddHours(1));
+        Assert.Equal(sentinel, (await observer.NextAsync("s-b32")).MessageId);
+    }
+
+    [Fact]
+    public async Task A_new_activation_told_of_a_session_writes_what_waits_to_it()
+    {
+        await ProvisionAsync("a33", "b33");
+        var (observer, reference) = await GatewayAsync();
+        var session = new SessionHandle("test-gateway", "s-b33", reference);
+        var recipient = Grains.GetGrain<IUserGrain>("b33");
+        await recipient.AttachSessionAsync(session);
+        Assert.True((await SubmitAsync(Mms("m33", "a33", "b33"))).Accepted);
+        Assert.Equal("m33", (await observer.NextAsync("s-b33")).MessageId);
+
+        // The activation died with its pushes: the new one writes the MMS again once it has read it again.
+        await recipient.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await recipient.ResyncSessionAsync(session);
+        Assert.Equal("m33", (await observer.NextAsync("s-b33", TimeSpan.FromSeconds(15))).MessageId);
+        Assert.True(await recipient.AnswerAsync("m33", "2", "1"));
+    }
+
+    [Fact]
     public async Task An_answer_whose_relay_failed_reaches_the_sender_without_anyone_retrying_it()
     {
         await ProvisionAsync("a13", "b13");
