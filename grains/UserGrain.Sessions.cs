@@ -48,36 +48,46 @@ public sealed partial class UserGrain
         var mailbox = await MailboxAsync();
         if (known && !freshActivation) return;
         var reason = known ? "grain reactivated" : "session had been forgotten";
-        if (freshActivation && mailbox.Waiting.Any(e => e.Kind == DeliveryKind.Mms))
+        if (!freshActivation)
+        {
+            await WriteBacklogAsync(mailbox, [session], reason);
+            return;
+        }
+        // A new activation writes what waits to every live session: the one before it may have died with pushes in flight
+        // to any of them, and their own resynchronisations find this activation no longer new.
+        if (mailbox.Waiting.Any(e => e.Kind == DeliveryKind.Mms))
         {
             // Read again before writing (see ResyncPushAsync), once whatever the activation before this one was doing has settled.
             var delay = TimeSpan.FromMilliseconds(options.Value.ResyncSettleMilliseconds);
-            this.RegisterGrainTimer(ResyncPushAsync, (session, reason), new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan));
+            this.RegisterGrainTimer(ResyncPushAsync, reason, new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan));
             return;
         }
-        var backlog = await BacklogAsync(mailbox);
-        logger.LogInformation("{Udn}: session {SessionId} on {Gateway} resynchronised ({Reason}); {Count} waiting written again",
-            Udn, session.SessionId, session.GatewayId, reason, backlog.Length);
-        if (backlog.Length > 0) session.Observer.DeliverAsync(session.SessionId, backlog).Ignore();
+        await WriteBacklogAsync(mailbox, LiveSessions().ToArray(), reason);
     }
 
     /// <summary>
-    /// A new activation's backlog for a session it was told about, written once what it loaded has been read again.
+    /// A new activation's backlog for the sessions it was told about, written once what it loaded has been read again.
     /// During the silos' agreement on a death this activation may live beside the one before it (whose directory entry
     /// died with the silo), which may be recording the terminal's ACK for an MMS this one loaded unanswered: written at
     /// once, the copy could reach the terminal after the originator had the ACK (RELIABILITY.md, finding 10). Messages
     /// stored meanwhile are pushed as they come, so after a silo's death an older MMS may follow a newer one.
     /// </summary>
-    private async Task ResyncPushAsync((SessionHandle Session, string Reason) resync, CancellationToken cancellationToken)
+    private async Task ResyncPushAsync(string reason, CancellationToken cancellationToken)
     {
-        var (session, reason) = resync;
         var mailbox = await MailboxAsync();
-        if (!LiveSessions().Any(s => s.SessionId == session.SessionId)) return;
+        var sessions = LiveSessions().ToArray();
+        if (sessions.Length == 0) return;
         await RereadBeforeWritingAgainAsync(mailbox, mailbox.Waiting.Where(e => e.Kind == DeliveryKind.Mms).ToArray());
+        await WriteBacklogAsync(mailbox, sessions, reason);
+    }
+
+    private async Task WriteBacklogAsync(Mailbox mailbox, SessionHandle[] sessions, string reason)
+    {
         var backlog = await BacklogAsync(mailbox);
-        logger.LogInformation("{Udn}: session {SessionId} on {Gateway} resynchronised ({Reason}); {Count} waiting written again",
-            Udn, session.SessionId, session.GatewayId, reason, backlog.Length);
-        if (backlog.Length > 0) session.Observer.DeliverAsync(session.SessionId, backlog).Ignore();
+        logger.LogInformation("{Udn}: {Sessions} session(s) resynchronised ({Reason}); {Count} waiting written again",
+            Udn, sessions.Length, reason, backlog.Length);
+        if (backlog.Length == 0) return;
+        foreach (var target in sessions) target.Observer.DeliverAsync(target.SessionId, backlog).Ignore();
     }
 
     /// <summary>Everything waiting, in order; the MMS among it count as pushed now (the redelivery timer watches them).</summary>

@@ -558,20 +558,26 @@ public abstract class MessageFlow_Tests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_new_activation_told_of_a_session_writes_what_waits_to_it()
+    public async Task A_new_activation_told_of_one_session_writes_what_waits_to_every_live_session()
     {
         await ProvisionAsync("a33", "b33");
         var (observer, reference) = await GatewayAsync();
         var session = new SessionHandle("test-gateway", "s-b33", reference);
+        var other = new SessionHandle("test-gateway", "s-b33-console", reference);
         var recipient = Grains.GetGrain<IUserGrain>("b33");
         await recipient.AttachSessionAsync(session);
+        await recipient.AttachSessionAsync(other);
         Assert.True((await SubmitAsync(Mms("m33", "a33", "b33"))).Accepted);
         Assert.Equal("m33", (await observer.NextAsync("s-b33")).MessageId);
+        Assert.Equal("m33", (await observer.NextAsync("s-b33-console")).MessageId);
 
-        // The activation died with its pushes: the new one writes the MMS again once it has read it again.
+        // The activation died with its pushes: the new one writes the MMS again, once it has read it again, to both
+        // sessions, though the other one's resynchronisation finds it no longer new.
         await recipient.Cast<IGrainManagementExtension>().DeactivateOnIdle();
         await recipient.ResyncSessionAsync(session);
+        await recipient.ResyncSessionAsync(other);
         Assert.Equal("m33", (await observer.NextAsync("s-b33", TimeSpan.FromSeconds(15))).MessageId);
+        Assert.Equal("m33", (await observer.NextAsync("s-b33-console", TimeSpan.FromSeconds(15))).MessageId);
         Assert.True(await recipient.AnswerAsync("m33", "2", "1"));
     }
 
