@@ -47,9 +47,12 @@ public sealed partial class UserGrain
     /// </summary>
     private IEnumerable<MailboxEntry> RecentAnswers(Mailbox mailbox)
     {
-        var cutoff = time.GetUtcNow() - AnswerRelayRecovery;
+        var cutoff = AnswerRelayCutoff();
         return mailbox.Entries.Where(e => e is { Kind: DeliveryKind.Mms, Answered: true, AnswerMsgType: not null } && e.AnsweredAt >= cutoff);
     }
+
+    /// <summary>Answers recorded since this may not have reached their originators (<see cref="AnswerRelayRecovery"/>).</summary>
+    private DateTimeOffset AnswerRelayCutoff() => time.GetUtcNow() - AnswerRelayRecovery;
 
     private async Task RelayRecentAnswersAgainAsync(IReadOnlyList<MailboxEntry> answered)
     {

@@ -77,13 +77,12 @@ public sealed partial class UserGrain
         var mailbox = await MailboxAsync();
         var sessions = LiveSessions().ToArray();
         if (sessions.Length == 0) return;
-        await RereadBeforeWritingAgainAsync(mailbox, mailbox.Waiting.Where(e => e.Kind == DeliveryKind.Mms).ToArray());
-        await WriteBacklogAsync(mailbox, sessions, reason);
+        await WriteBacklogAsync(mailbox, sessions, reason, rereadAll: true);
     }
 
-    private async Task WriteBacklogAsync(Mailbox mailbox, SessionHandle[] sessions, string reason)
+    private async Task WriteBacklogAsync(Mailbox mailbox, SessionHandle[] sessions, string reason, bool rereadAll = false)
     {
-        var backlog = await BacklogAsync(mailbox);
+        var backlog = await BacklogAsync(mailbox, rereadAll);
         logger.LogInformation("{Udn}: {Sessions} session(s) resynchronised ({Reason}); {Count} waiting written again",
             Udn, sessions.Length, reason, backlog.Length);
         if (backlog.Length == 0) return;
@@ -91,10 +90,14 @@ public sealed partial class UserGrain
     }
 
     /// <summary>Everything waiting, in order; the MMS among it count as pushed now (the redelivery timer watches them).</summary>
-    private async Task<Delivery[]> BacklogAsync(Mailbox mailbox)
+    /// <param name="rereadAll">read every waiting MMS's row again first, not only those this activation wrote before</param>
+    private async Task<Delivery[]> BacklogAsync(Mailbox mailbox, bool rereadAll = false)
     {
-        if (_lastPushed is { Count: > 0 } pushed)
-            await RereadBeforeWritingAgainAsync(mailbox, mailbox.Waiting.Where(e => e.Kind == DeliveryKind.Mms && pushed.ContainsKey(e.Seq)).ToArray());
+        if (rereadAll || _lastPushed is { Count: > 0 })
+        {
+            await RereadBeforeWritingAgainAsync(mailbox, mailbox.Waiting
+                .Where(e => e.Kind == DeliveryKind.Mms && (rereadAll || _lastPushed!.ContainsKey(e.Seq))).ToArray());
+        }
         var now = time.GetTimestamp();
         var live = LiveSessions().Count;
         var backlog = new List<Delivery>();
@@ -314,7 +317,7 @@ public sealed partial class UserGrain
                 Udn, entry.MessageId, entry.From, stored.AnswerMsgType);
             mailbox.Replace(stored);
             if (stored.AnswerMsgType is not { } msgType) continue;
-            if (stored.AnsweredAt >= time.GetUtcNow() - AnswerRelayRecovery) RelayAnswerBehind(stored, msgType, stored.AnswerReturnCode);
+            if (stored.AnsweredAt >= AnswerRelayCutoff()) RelayAnswerBehind(stored, msgType, stored.AnswerReturnCode);
             else mailbox.Settle(stored.Seq, msgType, stored.AnswerReturnCode, relayedHere: false);
         }
     }
@@ -323,9 +326,11 @@ public sealed partial class UserGrain
     private async Task<IReadOnlyDictionary<long, MailboxEntry>> ReadRowsAsync(IReadOnlyList<MailboxEntry> entries)
     {
         const int RowsReadOneByOne = 4;
-        var wanted = entries.Select(e => e.Seq).ToHashSet();
         if (entries.Count > RowsReadOneByOne)
+        {
+            var wanted = entries.Select(e => e.Seq).ToHashSet();
             return (await store.LoadAsync(Udn)).Where(row => wanted.Contains(row.Seq)).ToDictionary(row => row.Seq);
+        }
         var rows = new Dictionary<long, MailboxEntry>();
         foreach (var entry in entries)
         {
