@@ -243,9 +243,12 @@ as_postgres=(env -u PGDATA -u PGHOST -u PGPORT -u PGUSER LC_ALL=C setpriv --reui
 (cd "$pg" && exec "${as_postgres[@]}" "$PG_BIN/initdb" -D "$pg/data" -A trust -U postgres -E UTF8 --locale=C --no-instructions) \
   > "$pg/initdb.log" 2>&1
 # exec all the way down (subshell, env, setpriv): $! is the postmaster itself, the process sampled and stopped. Default
-# durability: fsync and synchronous_commit on, as the embedded row's SQLite synchronous=FULL.
+# durability: fsync and synchronous_commit on, as the embedded row's SQLite synchronous=FULL. Its log names every
+# autovacuum and checkpoint with its time: the cluster's CPU at rest counts the postmaster's children, and those are
+# what moves it from one run to the next.
 (cd "$pg" && exec "${as_postgres[@]}" "$PG_BIN/postgres" -D "$pg/data" -c listen_addresses=127.0.0.1 -c port=$PG_PORT \
-  -c unix_socket_directories="$pg" -c max_connections=200) > "$pg/log" 2>&1 &
+  -c unix_socket_directories="$pg" -c max_connections=200 -c log_autovacuum_min_duration=0 -c log_checkpoints=on) \
+  > "$pg/log" 2>&1 &
 postgres_pid=$!
 for _ in $(seq 1 300); do "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p $PG_PORT -U postgres -d postgres && break; sleep 0.2; done
 if [ "$(head -1 "$pg/data/postmaster.pid" 2>/dev/null)" != "$postgres_pid" ]; then

@@ -20,6 +20,8 @@ public sealed record BenchResult
     public double? LoginP99Ms { get; init; }
     public double? RssPerConnectionBytes { get; init; }
     public double? IdleCpuPercent { get; init; }
+    /// <summary>The same per server process given (its descendants included): which process a cluster's CPU at rest is in.</summary>
+    public Dictionary<string, double>? IdleCpuPercentByProcess { get; init; }
     public double? GroupLastDeliveryP50Ms { get; init; }
     public double? GroupLastDeliveryMaxMs { get; init; }
     public double? GroupAckP50Ms { get; init; }

@@ -40,16 +40,23 @@ public static class Report
                 md.AppendLine();
             }
             md.AppendLine();
-            var splits = rows.Where(r => r.ServerCpuMsPerRoundTripByProcess is { Count: > 1 }).ToList();
-            foreach (var row in splits)
+            var splits = 0;
+            foreach (var row in rows)
             {
-                md.AppendLine($"{row.Label}: server CPU ms per round trip by process: " + string.Join(", ",
-                    row.ServerCpuMsPerRoundTripByProcess!.Select(p => $"{p.Key} {Format(p.Value)}")) + ".");
+                if (row.ServerCpuMsPerRoundTripByProcess is { Count: > 1 } perRoundTrip)
+                    splits += AppendSplit(md, row.Label, "server CPU ms per round trip", perRoundTrip);
+                if (row.IdleCpuPercentByProcess is { Count: > 1 } atRest) splits += AppendSplit(md, row.Label, "CPU at rest (%)", atRest);
             }
-            if (splits.Count > 0) md.AppendLine();
+            if (splits > 0) md.AppendLine();
         }
         File.WriteAllText(markdownPath, md.ToString());
         if (svgPath is not null) File.WriteAllText(svgPath, Chart(results));
+    }
+
+    private static int AppendSplit(StringBuilder md, string label, string figure, Dictionary<string, double> byProcess)
+    {
+        md.AppendLine($"{label}: {figure} by process: " + string.Join(", ", byProcess.Select(p => $"{p.Key} {Format(p.Value)}")) + ".");
+        return 1;
     }
 
     /// <summary>The embedded MMSS's label; other MMSS deployments are labelled "mmss-..." (mmss-cluster).</summary>

@@ -58,15 +58,16 @@ public sealed class Scenarios(BenchOptions options)
         var before = _server.MemoryBytes();
         var (clients, _) = await _terminals.LoginAllAsync(options.Connections);
         await Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds));
-        var cpuStart = _server.CpuSeconds();
+        var cpuStart = _server.CpuSecondsByProcess();
         await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
-        var cpu = _server.CpuSeconds() - cpuStart;
+        var cpuByProcess = _server.CpuSecondsByProcess().ToDictionary(p => p.Key, p => 100 * (p.Value - cpuStart.GetValueOrDefault(p.Key)) / options.Seconds);
         var after = _server.MemoryBytes();
         await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
         return new BenchResult
         {
             Label = options.Label, Scenario = options.Tls ? "idle-tls" : "idle", Connections = options.Connections, Seconds = options.Seconds,
-            RssPerConnectionBytes = (after - before) / (double)options.Connections, IdleCpuPercent = 100 * cpu / options.Seconds,
+            RssPerConnectionBytes = (after - before) / (double)options.Connections,
+            IdleCpuPercent = _server.IsMeasured ? cpuByProcess.Values.Sum() : null, IdleCpuPercentByProcess = _server.IsMeasured ? cpuByProcess : null,
         };
     }
 

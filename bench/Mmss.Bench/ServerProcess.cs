@@ -13,13 +13,10 @@ public sealed class ServerProcess(IReadOnlyList<int> pids)
     public bool IsMeasured => pids.Count > 0;
 
     /// <summary>
-    /// User plus system CPU seconds used so far by the given processes and their descendants. Each process counts its
-    /// own utime+stime plus cutime+cstime (what its children already reaped used): a backend that exits between two
-    /// samples moves from the first sum to its parent's second one, so nothing is lost or counted twice.
+    /// User plus system CPU seconds used so far per given process and its descendants, keyed by a readable name. Each
+    /// process counts its own utime+stime plus cutime+cstime (what its children already reaped used): a backend that
+    /// exits between two samples moves from the first sum to its parent's second one, so nothing is lost or counted twice.
     /// </summary>
-    public double CpuSeconds() => CpuSecondsByProcess().Values.Sum();
-
-    /// <summary>CPU seconds per given process (its descendants included), keyed by a readable name.</summary>
     public IReadOnlyDictionary<string, double> CpuSecondsByProcess()
     {
         var result = new Dictionary<string, double>();

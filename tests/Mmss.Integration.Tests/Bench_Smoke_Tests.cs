@@ -32,6 +32,9 @@ public class Bench_Smoke_Tests(ServerFixture fixture)
         Assert.True(logins.LoginsPerSecond > 0);
         var idle = await RunAsync("--scenario", "idle");
         Assert.NotNull(idle.RssPerConnectionBytes);
+        // One server process given: its share is the whole.
+        var share = Assert.Single(idle.IdleCpuPercentByProcess!);
+        Assert.Equal(idle.IdleCpuPercent, share.Value);
     }
 
     [Fact]
@@ -100,6 +103,24 @@ public class Bench_Smoke_Tests(ServerFixture fixture)
         Assert.Contains("300 (1.50× best peer)", table);
         Assert.Contains("3 (1.50× best peer), +2.5 ms vs forwarder", table);
         Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(dir, "r.svg")));
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public void Report_splits_a_clusters_cpu_at_rest_by_process()
+    {
+        var dir = Directory.CreateTempSubdirectory("mmss-report-").FullName;
+        var path = Path.Combine(dir, "cluster.json");
+        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(
+            new BenchResult
+            {
+                Label = "mmss-cluster", Scenario = "idle-tls", Connections = 10, RssPerConnectionBytes = 2048, IdleCpuPercent = 4.05,
+                IdleCpuPercentByProcess = new() { ["Mmss.Gateway"] = 1.2, ["Mmss.Silo"] = 1.8, ["postgres"] = 1.05 },
+            },
+            System.Text.Json.JsonSerializerOptions.Web));
+        Report.Write([path], Path.Combine(dir, "r.md"), svgPath: null);
+        Assert.Contains("mmss-cluster: CPU at rest (%) by process: Mmss.Gateway 1.20, Mmss.Silo 1.80, postgres 1.05.",
+            File.ReadAllText(Path.Combine(dir, "r.md")));
         Directory.Delete(dir, recursive: true);
     }
 }
