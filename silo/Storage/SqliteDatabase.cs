@@ -23,6 +23,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
     private readonly SemaphoreSlim _readGate = new(1, 1);
     private SqliteConnection? _connection;
     private SqliteConnection? _readConnection;
+    private SqliteCheckpointer? _checkpointer;
     private readonly Dictionary<string, SqliteCommand> _writeStatements = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SqliteCommand> _readStatements = new(StringComparer.Ordinal);
 
@@ -30,7 +31,11 @@ public sealed class SqliteDatabase : IAsyncDisposable
     {
         _options = options;
         _logger = logger;
-        _writer = new Lazy<Task>(() => Task.Run(WriteLoopAsync), LazyThreadSafetyMode.ExecutionAndPublication);
+        _writer = new Lazy<Task>(() =>
+        {
+            _checkpointer = new SqliteCheckpointer(Open, CheckpointDelay, logger);
+            return Task.Run(WriteLoopAsync);
+        }, LazyThreadSafetyMode.ExecutionAndPublication);
         _schema = new Lazy<string>(CreateSchema, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -81,6 +86,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
                 transaction.Commit();
                 Diagnostics.SiloMetrics.Committed(Diagnostics.SiloMetrics.Sqlite, batch.Count, startedAt);
                 foreach (var item in batch) item.Complete();
+                _checkpointer!.Written();
             }
             catch (Exception e)
             {
@@ -137,6 +143,12 @@ public sealed class SqliteDatabase : IAsyncDisposable
     /// </summary>
     private const int WalAutoCheckpointPages = 16_000;
 
+    /// <summary>
+    /// From a commit to the background checkpoint that copies its pages (<see cref="SqliteCheckpointer"/>). Shorter
+    /// copies a page rewritten by many commits more often; longer leaves more for the writer's own checkpoint to copy.
+    /// </summary>
+    private static readonly TimeSpan CheckpointDelay = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Creates the file, WAL mode and the tables once; returns the file's path.</summary>
     private string CreateSchema()
     {
@@ -164,6 +176,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         if (_writer.IsValueCreated) await _writer.Value;
+        _checkpointer?.Dispose();
         foreach (var command in _writeStatements.Values.Concat(_readStatements.Values)) command.Dispose();
         _connection?.Dispose();
         _readConnection?.Dispose();

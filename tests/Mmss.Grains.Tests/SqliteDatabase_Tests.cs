@@ -56,4 +56,30 @@ public sealed class SqliteDatabase_Tests : IAsyncLifetime
         });
         Assert.Equal(1, removed);
     }
+
+    [Fact]
+    public async Task Committed_pages_reach_the_database_file_without_waiting_for_the_writers_own_checkpoint()
+    {
+        var file = new FileInfo(Path.Combine(_directory, "mmss.db"));
+        // 64 KiB of rows: far below the writer's automatic checkpoint (16,000 pages), which would copy them only then.
+        await _database.RunAsync("INSERT INTO mailbox (owner, expires_at, entry) VALUES ($o, $x, $e) RETURNING seq", command =>
+        {
+            command.Set("$o", "carol");
+            command.Set("$x", 0L);
+            command.Set("$e", new byte[64 * 1024]);
+            return (long)command.ExecuteScalar()!;
+        });
+        file.Refresh();
+        var beforeCheckpoint = file.Length;
+        Assert.True(beforeCheckpoint < 64 * 1024, $"the rows were in the database file at their commit ({beforeCheckpoint} bytes)");
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            file.Refresh();
+            if (file.Length >= 64 * 1024) break;
+            Assert.True(DateTime.UtcNow < deadline, $"no checkpoint copied the committed pages within 10 s (file: {file.Length} bytes)");
+            await Task.Delay(50);
+        }
+    }
 }
