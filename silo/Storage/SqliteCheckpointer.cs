@@ -55,9 +55,10 @@ internal sealed class SqliteCheckpointer : IDisposable
                     command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
                     command.ExecuteNonQuery();
                 }
-                catch (SqliteException e)
+                catch (Exception e)
                 {
-                    // Nothing is lost: the pages stay in the WAL and the writer's own checkpoint copies them.
+                    // Nothing is lost: the pages stay in the WAL and the writer's own checkpoint copies them. Caught whatever
+                    // it is: an exception leaving this thread would end the process.
                     _logger.LogWarning("SQLite background checkpoint failed: {Reason}", e.Message);
                     connection?.Dispose();
                     connection = null;
