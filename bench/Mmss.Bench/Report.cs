@@ -40,24 +40,23 @@ public static class Report
                 md.AppendLine();
             }
             md.AppendLine();
-            var splits = 0;
-            foreach (var row in rows)
+            var splits = rows.SelectMany(row => new[]
             {
-                if (row.ServerCpuMsPerRoundTripByProcess is { Count: > 1 } perRoundTrip)
-                    splits += AppendSplit(md, row.Label, "server CPU ms per round trip", perRoundTrip);
-                if (row.IdleCpuPercentByProcess is { Count: > 1 } atRest) splits += AppendSplit(md, row.Label, "CPU at rest (%)", atRest);
-            }
-            if (splits > 0) md.AppendLine();
+                Split(row.Label, "server CPU ms per round trip", row.ServerCpuMsPerRoundTripByProcess),
+                Split(row.Label, "CPU at rest (%)", row.IdleCpuPercentByProcess),
+            }).OfType<string>().ToList();
+            foreach (var line in splits) md.AppendLine(line);
+            if (splits.Count > 0) md.AppendLine();
         }
         File.WriteAllText(markdownPath, md.ToString());
         if (svgPath is not null) File.WriteAllText(svgPath, Chart(results));
     }
 
-    private static int AppendSplit(StringBuilder md, string label, string figure, Dictionary<string, double> byProcess)
-    {
-        md.AppendLine($"{label}: {figure} by process: " + string.Join(", ", byProcess.Select(p => $"{p.Key} {Format(p.Value)}")) + ".");
-        return 1;
-    }
+    /// <summary>One line naming each process's share of a figure; none for a server of one process.</summary>
+    private static string? Split(string label, string figure, Dictionary<string, double>? byProcess) =>
+        byProcess is { Count: > 1 }
+            ? $"{label}: {figure} by process: " + string.Join(", ", byProcess.Select(p => $"{p.Key} {Format(p.Value)}")) + "."
+            : null;
 
     /// <summary>The embedded MMSS's label; other MMSS deployments are labelled "mmss-..." (mmss-cluster).</summary>
     private const string Embedded = "mmss";

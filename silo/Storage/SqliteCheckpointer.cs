@@ -7,7 +7,7 @@ namespace Mmss.Silo.Storage;
 /// Copies committed WAL pages back into the database file on a connection and thread of its own, shortly after writes.
 /// SQLite's automatic checkpoint runs inside the commit that crosses its threshold, on the writer: that batch's callers
 /// and every write queued behind it waited for thousands of page copies and an fsync of the database file (at W=1 in the
-/// benchmark, about 8 ms of the p99). A passive checkpoint here takes no lock the writer needs, so when the writer's own
+/// benchmark, some 6 ms of the p99). A passive checkpoint here takes no lock the writer needs, so when the writer's own
 /// checkpoint comes round it finds most pages already copied and restarts the WAL after copying the rest.
 /// </summary>
 internal sealed class SqliteCheckpointer : IDisposable
