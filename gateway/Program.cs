@@ -33,8 +33,10 @@ if (clusterMode)
         .AddGatewayCountChangedHandler(services => (_, e) =>
         {
             if (e.NumberOfConnectedGateways < e.PreviousNumberOfConnectedGateways)
-                services.GetRequiredService<Mmss.Gateway.Messaging.SessionResync>().RequestAfterSiloLoss();
+                services.GetRequiredService<Mmss.Gateway.Messaging.SiloDeathWatch>().SiloConnectionLost();
         }));
+    builder.Services.AddSingleton<Mmss.Gateway.Messaging.SiloDeathWatch>();
+    builder.Services.AddHostedService(services => services.GetRequiredService<Mmss.Gateway.Messaging.SiloDeathWatch>());
 }
 else builder.UseOrleans(silo => silo.UseMmssEmbedded(builder.Configuration, dataDirectory));
 builder.Services.AddSingleton(TimeProvider.System);

@@ -6,6 +6,9 @@ namespace Mmss.Grains;
 /// <summary>
 /// The gateways of the cluster and when each last refreshed. Stored, so that a directory reactivated on another silo
 /// after a crash still knows which gateways died: forgetting them would make their sessions look alive forever.
+/// A new activation counts no gateway gone for being silent before the activation has lived a whole expiry: while its
+/// silo was dying, the gateways' refreshes could not reach it, and counting them gone for that would take every
+/// session of the cluster offline until its gateway refreshed again.
 /// </summary>
 public sealed class GatewayDirectoryGrain(
     [PersistentState("gateways", StorageNames.Default)] IPersistentState<GatewayDirectoryState> state,
@@ -14,6 +17,8 @@ public sealed class GatewayDirectoryGrain(
 {
     /// <summary>Sessions of a gateway gone this long are forgotten by the user grains that held them long ago.</summary>
     private static readonly TimeSpan ForgetAfter = TimeSpan.FromDays(7);
+
+    private readonly DateTimeOffset _activatedAt = time.GetUtcNow();
 
     public async Task<bool> RefreshAsync(string gatewayId)
     {
@@ -43,5 +48,8 @@ public sealed class GatewayDirectoryGrain(
     }
 
     private bool IsGone(string gatewayId, DateTimeOffset lastSeen, DateTimeOffset now) =>
-        state.State.Left.Contains(gatewayId) || now - lastSeen > TimeSpan.FromSeconds(options.Value.GatewayExpirySeconds);
+        state.State.Left.Contains(gatewayId) ||
+        now - Max(lastSeen, _activatedAt) > TimeSpan.FromSeconds(options.Value.GatewayExpirySeconds);
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 }

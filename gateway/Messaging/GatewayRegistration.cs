@@ -28,6 +28,8 @@ public sealed class GatewayRegistration(IGrainFactory grains, GatewayIdentity id
         _refreshLoop = RefreshLoopAsync(_stopping.Token);
     }
 
+    private TimeSpan RefreshTimeout => RefreshPeriod > TimeSpan.FromSeconds(5) ? RefreshPeriod : TimeSpan.FromSeconds(5);
+
     /// <summary>Readiness holds while the last refresh is at most two periods old (one refresh may fail).</summary>
     public TimeSpan ContactWindow => RefreshPeriod * 2.5;
 
@@ -42,7 +44,9 @@ public sealed class GatewayRegistration(IGrainFactory grains, GatewayIdentity id
             {
                 try
                 {
-                    var wasLive = await Directory.RefreshAsync(identity.Id);
+                    // Bounded: a call to a directory whose silo just died waits for Orleans' response timeout (30 s),
+                    // and the refreshes that would find it back elsewhere wait behind it. An abandoned refresh is harmless.
+                    var wasLive = await Directory.RefreshAsync(identity.Id).WaitAsync(RefreshTimeout, cancellationToken);
                     readiness.ClusterReached();
                     if (!wasLive)
                     {

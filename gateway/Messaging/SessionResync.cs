@@ -32,18 +32,6 @@ public sealed class SessionResync(SessionRegistry sessions, ILogger<SessionResyn
         }
     }
 
-    /// <summary>
-    /// A silo connection was lost. Passes now and twice later: grains of the dead silo answer once the cluster has
-    /// declared it dead (10–20 s with Orleans' default probes), and only then do the surviving silos deactivate the
-    /// grains whose directory entries the dead silo held, which a pass must reach after that.
-    /// </summary>
-    public void RequestAfterSiloLoss()
-    {
-        Request("a silo connection was lost");
-        _ = Task.Delay(TimeSpan.FromSeconds(30)).ContinueWith(_ => Request("30 s after a silo connection was lost"), TaskScheduler.Default);
-        _ = Task.Delay(TimeSpan.FromSeconds(60)).ContinueWith(_ => Request("60 s after a silo connection was lost"), TaskScheduler.Default);
-    }
-
     /// <summary>The pass running now, if any (tests and shutdown wait for it).</summary>
     public Task Current
     {

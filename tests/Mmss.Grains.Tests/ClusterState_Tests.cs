@@ -33,6 +33,30 @@ public abstract class ClusterState_Tests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_directory_reactivated_after_its_silo_died_counts_no_gateway_gone_before_it_has_lived_a_whole_expiry()
+    {
+        // The gateway's refreshes could not reach the directory while its silo was dying: that silence is not the gateway's.
+        var directory = Grains.GetGrain<IGatewayDirectoryGrain>(0);
+        await directory.RefreshAsync("gw-outage");
+        var expiry = TimeSpan.FromSeconds(new MailboxOptions().GatewayExpirySeconds);
+        fixture.Time.Offset = expiry + TimeSpan.FromSeconds(1);
+        try
+        {
+            Assert.Contains("gw-outage", await directory.GetGoneGatewaysAsync());
+            await directory.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+            Assert.DoesNotContain("gw-outage", await directory.GetGoneGatewaysAsync());
+            fixture.Time.Offset = 2 * (expiry + TimeSpan.FromSeconds(1));
+            Assert.Contains("gw-outage", await directory.GetGoneGatewaysAsync());
+        }
+        finally
+        {
+            fixture.Time.Offset = TimeSpan.Zero;
+            // Not left with an activation time ahead of the clock the other tests see.
+            await directory.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        }
+    }
+
+    [Fact]
     public async Task Of_many_concurrent_creations_of_one_free_udn_exactly_one_succeeds_and_its_credentials_stay()
     {
         var user = Grains.GetGrain<IUserGrain>("create-race");
