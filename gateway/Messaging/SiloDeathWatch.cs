@@ -25,12 +25,11 @@ public sealed class SiloDeathWatch(IGatewayListProvider gatewayList, SessionResy
     public void SiloConnectionLost()
     {
         resync.Request("a silo connection was lost");
-        foreach (var delay in AfterConnectionLoss)
-        {
-            _ = Task.Delay(delay).ContinueWith(_ => resync.Request($"{delay.TotalSeconds:0} s after a silo connection was lost"),
-                TaskScheduler.Default);
-        }
+        foreach (var delay in AfterConnectionLoss) RequestLater(delay, "a silo connection was lost");
     }
+
+    private void RequestLater(TimeSpan delay, string cause) =>
+        _ = Task.Delay(delay).ContinueWith(_ => resync.Request($"{delay.TotalSeconds:0} s after {cause}"), TaskScheduler.Default);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -59,9 +58,7 @@ public sealed class SiloDeathWatch(IGatewayListProvider gatewayList, SessionResy
                 if (left.Length == 0) continue;
                 logger.LogInformation("Silo {Gateways} left the cluster (declared dead or stopped); resynchronising sessions", left);
                 resync.Request("a silo left the cluster");
-                _ = Task.Delay(AfterDeparture, stoppingToken).ContinueWith(
-                    _ => resync.Request($"{AfterDeparture.TotalSeconds:0} s after a silo left the cluster"),
-                    CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                RequestLater(AfterDeparture, "a silo left the cluster");
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
