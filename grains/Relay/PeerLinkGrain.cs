@@ -33,6 +33,7 @@ public sealed class PeerLinkGrain(
     private int _failures;
     private long _retryAt;
     private IGrainTimer? _timer;
+    private int _givingUp;
 
     private string Domain => this.GetPrimaryKeyString();
 
@@ -55,12 +56,21 @@ public sealed class PeerLinkGrain(
         if (MmsRules.Validate(submission) is { } malformed) return SubmitOutcome.Failed(FailCode.Malformed, malformed);
         if (peers.FindByDomain(Domain) is null) return SubmitOutcome.Failed(FailCode.PeerUnreachable, $"{Domain} is not a peer");
         // A terminal retrying before the peer took the first: the queued one stands. After that, the peer deduplicates.
-        if (_queuedMms.Contains((submission.Sender, submission.MessageId, submission.Recipient)))
-            return SubmitOutcome.Stored($"already queued for {Domain}");
+        // Claimed before the row is written: the enqueuing calls interleave, and a retry may arrive during that write.
+        var key = (submission.Sender, submission.MessageId, submission.Recipient);
+        if (!_queuedMms.Add(key)) return SubmitOutcome.Stored($"already queued for {Domain}");
         IReadOnlyList<KeyValuePair<string, string>>? added = group is not null && submission.MsgGroup is null ? [new("MsgGroup", group)] : null;
-        await EnqueueAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, submission.Sender, submission.StanzaType,
-            submission.Payload, added, ExpiresAt(), Answered: false, To: submission.Recipient, Group: group, Attach: submission.Attach,
-            QueuedAt: time.GetUtcNow()));
+        try
+        {
+            await EnqueueAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, submission.Sender, submission.StanzaType,
+                submission.Payload, added, ExpiresAt(), Answered: false, To: submission.Recipient, Group: group, Attach: submission.Attach,
+                QueuedAt: time.GetUtcNow()));
+        }
+        catch
+        {
+            _queuedMms.Remove(key);
+            throw;
+        }
         return SubmitOutcome.Stored($"queued for {Domain}");
     }
 
@@ -157,7 +167,7 @@ public sealed class PeerLinkGrain(
             _carriers.Remove(_carrier ?? "");
             _outstanding = [];
         }
-        if (_queue.Count == 0 || now < _retryAt) return;
+        if (_queue.Count == 0 || now < _retryAt || _givingUp > 0) return;
         if (PickCarrier() is not { } carrier) return;
         var batch = _queue.Values.Take(Options.MaxBatch).ToArray();
         _outstanding = batch.Select(e => e.Seq).ToArray();
@@ -188,6 +198,20 @@ public sealed class PeerLinkGrain(
     }
 
     private async Task GiveUpAsync(MailboxEntry[] entries, string why)
+    {
+        // An enqueuing call interleaving with the awaits below must not hand out an item this is about to fail.
+        _givingUp++;
+        try
+        {
+            await GiveUpEachAsync(entries, why);
+        }
+        finally
+        {
+            _givingUp--;
+        }
+    }
+
+    private async Task GiveUpEachAsync(MailboxEntry[] entries, string why)
     {
         foreach (var entry in entries)
         {

@@ -20,6 +20,7 @@ public abstract class PeerLink_Tests(ClusterFixture fixture)
         new("retry.test", "127.0.0.1", 5269, null, Ranges("9100-9199"), NumberRanges.None, "secret"),
         new("down.test", "127.0.0.1", 5269, null, Ranges("9200-9299"), NumberRanges.None, "secret"),
         new("removed.test", "127.0.0.1", 5269, null, Ranges("9300-9399"), NumberRanges.None, "secret"),
+        new("busy.test", "127.0.0.1", 5269, null, Ranges("9400-9499"), NumberRanges.None, "secret"),
     ];
 
     private IGrainFactory Grains => fixture.Cluster.Client;
@@ -97,6 +98,50 @@ public abstract class PeerLink_Tests(ClusterFixture fixture)
         while ((await fixture.Mailbox.LoadAsync("peer/" + domain)).Count > 0)
         {
             Assert.True(DateTime.UtcNow < deadline, $"the items of the link to {domain} were never removed");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task Items_are_queued_while_earlier_ones_still_wait_for_their_commit_and_leave_in_the_order_they_came()
+    {
+        const string owner = "peer/busy.test";
+        var link = Grains.GetGrain<IPeerLinkGrain>("busy.test");
+        fixture.Storage.HoldAppends(owner);
+        Task<SubmitOutcome>[] calls;
+        try
+        {
+            var first = link.RelayMmsAsync(Mms("b-1", "1006", "9401"), group: null);
+            await WaitUntilAsync(() => fixture.Storage.AppendsHeld(owner) == 1, "the first item's row was never written");
+            // One item per commit would cap a link at the store's commit rate: the next ones are written meanwhile.
+            var second = link.RelayMmsAsync(Mms("b-2", "1006", "9402"), group: null);
+            await WaitUntilAsync(() => fixture.Storage.AppendsHeld(owner) == 2, "the link took no item while one waited for its commit");
+            calls = [first, second, link.RelayMmsAsync(Mms("b-3", "1007", "9403"), group: null)];
+            await WaitUntilAsync(() => fixture.Storage.AppendsHeld(owner) == 3, "the link took no third item while two waited");
+            // A terminal's retry during that wait is the same item, not a second row.
+            Assert.Contains("already queued", (await link.RelayMmsAsync(Mms("b-1", "1006", "9401"), group: null)).Reason);
+            Assert.Equal(3, fixture.Storage.AppendsHeld(owner));
+        }
+        finally
+        {
+            fixture.Storage.ReleaseAppends(owner);
+        }
+        Assert.All(await Task.WhenAll(calls), outcome => Assert.True(outcome.Accepted));
+
+        var (carrier, reference) = await CarrierAsync("gw-busy");
+        await link.AttachCarrierAsync("gw-busy", reference);
+        var batch = await carrier.NextAsync();
+        Assert.Equal(["b-1", "b-2", "b-3"], batch.Select(i => i.MessageId));
+        await link.SentAsync(batch.Select(i => i.Seq).ToArray());
+        await QueueEmptiesAsync("busy.test");
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
             await Task.Delay(10);
         }
     }

@@ -45,6 +45,37 @@ public sealed class StorageTap
 
     internal bool TakeLostAppendOutcome(string owner) => _loseNextAppendOutcome.TryRemove(owner, out _);
 
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _heldAppends = new();
+    private readonly ConcurrentDictionary<string, int> _appendsHeld = new();
+
+    /// <summary>
+    /// Entries stored in the owner's mailbox from now on are written, but their callers hear so only after
+    /// <see cref="ReleaseAppends"/>: a slow commit, during which the tests see how many callers wait.
+    /// </summary>
+    public void HoldAppends(string owner) => _heldAppends[owner] = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ReleaseAppends(string owner)
+    {
+        if (_heldAppends.TryRemove(owner, out var gate)) gate.TrySetResult();
+    }
+
+    /// <summary>Callers whose append to the owner's mailbox is written and held.</summary>
+    public int AppendsHeld(string owner) => _appendsHeld.GetValueOrDefault(owner);
+
+    internal async Task WaitWhileAppendsHeldAsync(string owner)
+    {
+        if (!_heldAppends.TryGetValue(owner, out var gate)) return;
+        _appendsHeld.AddOrUpdate(owner, 1, (_, n) => n + 1);
+        try
+        {
+            await gate.Task;
+        }
+        finally
+        {
+            _appendsHeld.AddOrUpdate(owner, 0, (_, n) => n - 1);
+        }
+    }
+
     private readonly ConcurrentDictionary<string, byte> _failNextGrainWrite = new();
     private readonly ConcurrentDictionary<string, int> _grainWritesByKey = new();
 

@@ -4,7 +4,7 @@ namespace Mmss.Grains.Tests;
 
 /// <summary>
 /// Wraps a silo's real mailbox store: counts its writes into the fixture's <see cref="StorageTap"/> and fails an
-/// owner's load or append, or loses an append's outcome, when the tap says so, as a database that is briefly
+/// owner's load or append, holds or loses an append's outcome, when the tap says so, as a database that is briefly
 /// unreachable would.
 /// </summary>
 public sealed class TappedMailboxStore(IMailboxStore inner, StorageTap tap, bool ownsInner) : IMailboxStore, IAsyncDisposable
@@ -17,6 +17,7 @@ public sealed class TappedMailboxStore(IMailboxStore inner, StorageTap tap, bool
         if (tap.TakeAppendFailure(owner)) throw new IOException("mailbox store unreachable");
         tap.CountMailboxWrite(owner);
         var seq = await inner.AppendAsync(owner, entry);
+        await tap.WaitWhileAppendsHeldAsync(owner);
         if (tap.TakeLostAppendOutcome(owner)) throw new StorageOutcomeUnknownException("the database went away while the write committed");
         return seq;
     }
