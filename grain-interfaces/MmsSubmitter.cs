@@ -25,14 +25,14 @@ public static class MmsSubmitter
         }
         if (peers is { IsEmpty: false } && HomeOf(peers, submission.Recipient, recipientDomain) is { } peer)
         {
-            return await grains.GetGrain<IPeerLinkGrain>(peer.Domain).RelayMmsAsync(submission, group: null);
+            return await grains.Reference<IPeerLinkGrain>(peer.Domain).RelayMmsAsync(submission, group: null);
         }
         if (submission.Attach is null &&
             await grains.User(submission.Recipient).SubmitMmsAsync(submission) is { } outcome)
         {
             return outcome;
         }
-        return await grains.GetGrain<IMessageGrain>(MessageKey.For(submission.Sender, submission.MessageId)).SubmitAsync(submission);
+        return await grains.Reference<IMessageGrain>(MessageKey.For(submission.Sender, submission.MessageId)).SubmitAsync(submission);
     }
 
     /// <summary>The peer home for a UDN or GDN, or for the domain the sender named; null when it is ours.</summary>

@@ -121,7 +121,7 @@ public sealed partial class MessageGrain
             IReadOnlyList<KeyValuePair<string, string>>? added = submission.MsgGroup is null ? [new("MsgGroup", gdn)] : null;
             return await GrainFactory.User(member).AcceptMmsAsync(Sender, submission, expiresAt, added);
         }
-        var outcome = await GrainFactory.GetGrain<IPeerLinkGrain>(peer.Domain).RelayMmsAsync(submission with { Recipient = member }, gdn);
+        var outcome = await GrainFactory.Reference<IPeerLinkGrain>(peer.Domain).RelayMmsAsync(submission with { Recipient = member }, gdn);
         return outcome.Accepted ? MmsAcceptance.Online : MmsAcceptance.Unknown;
     }
 

@@ -81,7 +81,7 @@ public sealed partial class MessageGrain(
             MmssMetrics.Submitted(group: false);
             return SubmitOutcome.Stored("stored for the recipient");
         }
-        if (await GrainFactory.GetGrain<IGroupGrain>(submission.Recipient).GetAsync() is { } group)
+        if (await GrainFactory.Reference<IGroupGrain>(submission.Recipient).GetAsync() is { } group)
         {
             return await SubmitToGroupAsync(submission, group, hash, expiresAt);
         }

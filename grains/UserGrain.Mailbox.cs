@@ -81,7 +81,7 @@ public sealed partial class UserGrain
         try
         {
             if (mms.Direct) await NotifyOriginatorAsync(mms, msgType, returnCode);
-            else await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(mms.From, mms.MessageId)).AnswerAsync(Udn, msgType, returnCode);
+            else await GrainFactory.Reference<IMessageGrain>(MessageKey.For(mms.From, mms.MessageId)).AnswerAsync(Udn, msgType, returnCode);
         }
         catch
         {
@@ -257,7 +257,7 @@ public sealed partial class UserGrain
                 events.Expired(entry.From, entry.MessageId, Udn);
                 MmssMetrics.Expired();
                 if (entry.Direct) await NotifyOriginatorAsync(entry, MmsRules.FailType, MmsRules.ExpiredReturnCode);
-                else await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(entry.From, entry.MessageId)).ExpireAsync(Udn);
+                else await GrainFactory.Reference<IMessageGrain>(MessageKey.For(entry.From, entry.MessageId)).ExpireAsync(Udn);
             }
             await store.RemoveAsync(Udn, entry.Seq);
             mailbox.Remove(entry.Seq);

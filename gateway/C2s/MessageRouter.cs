@@ -180,7 +180,7 @@ public sealed class MessageRouter(IGrainFactory grains, PeerTable peers, IOption
             var plain = new PlainMessage(id, connection.FullJid!, message.Attribute("type"), DeliveryRenderer.Payload(message));
             if (!peers.IsEmpty && MmsSubmitter.HomeOf(peers, to.Local, to.Domain) is { } peer)
             {
-                await grains.GetGrain<IPeerLinkGrain>(peer.Domain).RelayPlainAsync(to.Local, plain);
+                await grains.Reference<IPeerLinkGrain>(peer.Domain).RelayPlainAsync(to.Local, plain);
                 return;
             }
             delivered = connection.Services.Domains.IsServed(to.Domain) && await grains.User(to.Local).DeliverPlainAsync(plain);

@@ -70,7 +70,7 @@ public sealed class RelayInbound(IGrainFactory grains, ServedDomains domains, IL
         }
         logger.LogInformation("Relay from {Peer}: MMS {MessageId} from {Sender} to {Recipient} refused: FAIL {Code} ({Reason})",
             peer.Domain, id, from.Local, to.Local, outcome.FailCode, outcome.Reason);
-        await grains.GetGrain<IPeerLinkGrain>(peer.Domain).RelayAnswerAsync(from.Local, id, to.Local, FailType,
+        await grains.Reference<IPeerLinkGrain>(peer.Domain).RelayAnswerAsync(from.Local, id, to.Local, FailType,
             outcome.FailCode.ToString(CultureInfo.InvariantCulture), group);
     }
 
@@ -93,7 +93,7 @@ public sealed class RelayInbound(IGrainFactory grains, ServedDomains domains, IL
         var returnCode = JiveProperties.Get(properties, "ReturnCode");
         if (JiveProperties.Get(properties, "MsgGroup") is not null)
         {
-            await grains.GetGrain<IMessageGrain>(MessageKey.For(originator, id)).AnswerAsync(answeredBy, msgType, returnCode);
+            await grains.Reference<IMessageGrain>(MessageKey.For(originator, id)).AnswerAsync(answeredBy, msgType, returnCode);
             return;
         }
         await grains.User(originator).ReceiveAnswerAsync(id, msgType, returnCode);

@@ -9,6 +9,6 @@ internal static class AnswerRoute
     public static Task ToOriginatorAsync(IGrainFactory grains, PeerTable peers, string originator, string messageId, string answeredBy,
         string msgType, string? returnCode, string? group, DateTimeOffset expiresAt) =>
         peers.FindByUdn(originator) is { } peer
-            ? grains.GetGrain<IPeerLinkGrain>(peer.Domain).RelayAnswerAsync(originator, messageId, answeredBy, msgType, returnCode, group)
+            ? grains.Reference<IPeerLinkGrain>(peer.Domain).RelayAnswerAsync(originator, messageId, answeredBy, msgType, returnCode, group)
             : grains.User(originator).RelayAnswerAsync(messageId, msgType, returnCode, expiresAt);
 }

@@ -227,7 +227,7 @@ public sealed class PeerLinkGrain(
                 }
                 else
                 {
-                    await GrainFactory.GetGrain<IMessageGrain>(MessageKey.For(entry.From, entry.MessageId)).AnswerAsync(entry.To!, MmsRules.FailType, fail);
+                    await GrainFactory.Reference<IMessageGrain>(MessageKey.For(entry.From, entry.MessageId)).AnswerAsync(entry.To!, MmsRules.FailType, fail);
                 }
             }
             else
