@@ -26,6 +26,8 @@ public sealed class PeerLinkGrain(
     private readonly SortedList<long, MailboxEntry> _queue = [];
     // The queued MMS by (sender, id, recipient): a retry is found without walking a queue that may hold thousands.
     private readonly HashSet<(string Sender, string MessageId, string Recipient)> _queuedMms = [];
+    // The MMS whose rows are being written, by the same key: a retry meanwhile waits for that write.
+    private readonly Dictionary<(string Sender, string MessageId, string Recipient), Task> _writing = [];
     private readonly Dictionary<string, IPeerLinkObserver> _carriers = new(StringComparer.Ordinal);
     private long[] _outstanding = [];
     private long _outstandingSince;
@@ -56,20 +58,27 @@ public sealed class PeerLinkGrain(
         if (MmsRules.Validate(submission) is { } malformed) return SubmitOutcome.Failed(FailCode.Malformed, malformed);
         if (peers.FindByDomain(Domain) is null) return SubmitOutcome.Failed(FailCode.PeerUnreachable, $"{Domain} is not a peer");
         // A terminal retrying before the peer took the first: the queued one stands. After that, the peer deduplicates.
-        // Claimed before the row is written: the enqueuing calls interleave, and a retry may arrive during that write.
         var key = (submission.Sender, submission.MessageId, submission.Recipient);
-        if (!_queuedMms.Add(key)) return SubmitOutcome.Stored($"already queued for {Domain}");
+        if (_queuedMms.Contains(key)) return SubmitOutcome.Stored($"already queued for {Domain}");
+        // The enqueuing calls interleave: a retry arriving while the first's row is written waits for that write, and
+        // is told it is stored only if the first was.
+        if (_writing.TryGetValue(key, out var first))
+        {
+            await first;
+            return SubmitOutcome.Stored($"already queued for {Domain}");
+        }
         IReadOnlyList<KeyValuePair<string, string>>? added = group is not null && submission.MsgGroup is null ? [new("MsgGroup", group)] : null;
+        var writing = EnqueueAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, submission.Sender, submission.StanzaType,
+            submission.Payload, added, ExpiresAt(), Answered: false, To: submission.Recipient, Group: group, Attach: submission.Attach,
+            QueuedAt: time.GetUtcNow()));
+        _writing[key] = writing;
         try
         {
-            await EnqueueAsync(new MailboxEntry(0, DeliveryKind.Mms, submission.MessageId, submission.Sender, submission.StanzaType,
-                submission.Payload, added, ExpiresAt(), Answered: false, To: submission.Recipient, Group: group, Attach: submission.Attach,
-                QueuedAt: time.GetUtcNow()));
+            await writing;
         }
-        catch
+        finally
         {
-            _queuedMms.Remove(key);
-            throw;
+            _writing.Remove(key);
         }
         return SubmitOutcome.Stored($"queued for {Domain}");
     }

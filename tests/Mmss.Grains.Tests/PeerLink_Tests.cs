@@ -109,6 +109,7 @@ public abstract class PeerLink_Tests(ClusterFixture fixture)
         var link = Grains.GetGrain<IPeerLinkGrain>("busy.test");
         fixture.Storage.HoldAppends(owner);
         Task<SubmitOutcome>[] calls;
+        Task<SubmitOutcome> retry;
         try
         {
             var first = link.RelayMmsAsync(Mms("b-1", "1006", "9401"), group: null);
@@ -118,8 +119,10 @@ public abstract class PeerLink_Tests(ClusterFixture fixture)
             await WaitUntilAsync(() => fixture.Storage.AppendsHeld(owner) == 2, "the link took no item while one waited for its commit");
             calls = [first, second, link.RelayMmsAsync(Mms("b-3", "1007", "9403"), group: null)];
             await WaitUntilAsync(() => fixture.Storage.AppendsHeld(owner) == 3, "the link took no third item while two waited");
-            // A terminal's retry during that wait is the same item, not a second row.
-            Assert.Contains("already queued", (await link.RelayMmsAsync(Mms("b-1", "1006", "9401"), group: null)).Reason);
+            // A terminal's retry during that wait is the same item, not a second row, and hears "stored" only once it is.
+            retry = link.RelayMmsAsync(Mms("b-1", "1006", "9401"), group: null);
+            await Task.Delay(200);
+            Assert.False(retry.IsCompleted, "the retry was answered before the first copy was stored");
             Assert.Equal(3, fixture.Storage.AppendsHeld(owner));
         }
         finally
@@ -127,6 +130,7 @@ public abstract class PeerLink_Tests(ClusterFixture fixture)
             fixture.Storage.ReleaseAppends(owner);
         }
         Assert.All(await Task.WhenAll(calls), outcome => Assert.True(outcome.Accepted));
+        Assert.Contains("already queued", (await retry).Reason);
 
         var (carrier, reference) = await CarrierAsync("gw-busy");
         await link.AttachCarrierAsync("gw-busy", reference);
