@@ -25,7 +25,9 @@ public sealed class OnDemandEnvironmentStatistics : IEnvironmentStatisticsProvid
     {
         var memory = GC.GetGCMemoryInfo();
         var maximum = memory.TotalAvailableMemoryBytes;
-        var used = Math.Clamp(memory.TotalCommittedBytes - memory.FragmentedBytes, 0, maximum);
+        // What the heap holds now plus its fragmentation (Orleans' definition); the last GC's committed figure alone is
+        // zero until the first collection, which made a silo that had not collected yet look empty to placement.
+        var used = Math.Clamp(GC.GetTotalMemory(forceFullCollection: false) + memory.FragmentedBytes, 0, maximum);
         lock (_lock)
         {
             var cpu = MeasureCpuUsagePercentage();
